@@ -1,0 +1,91 @@
+/**
+ * `pnpm bench`: how fast the forward pass of a GPT-2-small-shaped model runs on the chosen
+ * backend, with and without the full activation cache, measured against a plain matmul of the
+ * same token count on the same backend (the ratio says how much of the hardware the model uses).
+ * HOOKLENS_BACKEND=wasm|cpu|tensorflow picks the backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { HookedTransformer, initBackend } from '@hooklens/core';
+import { formatCount, table } from '../format.ts';
+import { forwardFlops, matmulFlops } from './flops.ts';
+import { GPT2_SMALL, randomWeights } from './gpt2Small.ts';
+import { timeMedian } from './timing.ts';
+
+const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
+
+const started = performance.now();
+const config = GPT2_SMALL;
+const backend = await initBackend();
+const say = (line = '') => process.stdout.write(`${line}\n`);
+say(`hooklens bench: GPT-2 small shape (${config.nLayers} layers, d_model ${config.dModel}, ${config.nHeads} heads, d_mlp ${config.dMlp}, vocab ${config.dVocab}, n_ctx ${config.nCtx}), random weights`);
+say(`backend: ${backend.description}`);
+
+let before = performance.now();
+const model = new HookedTransformer(config, randomWeights(config), { source: 'bench (random weights)' });
+say(`model: ${formatCount(model.numParams())} parameters, built in ${seconds(performance.now() - before)}`);
+say();
+
+/** Waits for a result by reading one element: forces any asynchronous backend to finish. */
+function settle(tensor: tf.Tensor): void {
+  tf.tidy(() => tf.slice(tensor.reshape([-1]), [0], [1]).dataSync());
+}
+
+const matmulRate = new Map<number, number>();
+const matmulRows: [string, string][] = [];
+for (const [batch, positions] of SHAPES) {
+  const rows = batch * positions;
+  const a = tf.randomUniform([rows, config.dModel], -1, 1);
+  const b = tf.randomUniform([config.dModel, config.dMlp], -0.05, 0.05);
+  const timing = timeMedian(() => {
+    const product = tf.matMul(a, b);
+    settle(product);
+    product.dispose();
+  }, { runs: 9, budgetSeconds: 5 });
+  tf.dispose([a, b]);
+  const rate = matmulFlops(rows, config.dModel, config.dMlp) / timing.median / 1e9;
+  matmulRate.set(rows, rate);
+  matmulRows.push([`matmul [${rows}×${config.dModel}] @ [${config.dModel}×${config.dMlp}]`, `${ms(timing.median)}  ${rate.toFixed(1)} GFLOP/s  (median of ${timing.runs})`]);
+}
+say(table(matmulRows));
+say();
+
+const forwardRows: [string, string][] = [];
+for (const [batch, positions] of SHAPES) {
+  const tokens = Array.from({ length: batch }, (_, row) => Array.from({ length: positions }, (_, i) => (row * 7919 + i * 104729) % config.dVocab));
+  const flops = forwardFlops(config, batch, positions);
+  const reference = matmulRate.get(batch * positions)!;
+  const describe = (seconds: number) => {
+    const rate = flops / seconds / 1e9;
+    return `${ms(seconds)}  ${rate.toFixed(1)} GFLOP/s = ${(rate / reference).toFixed(2)}× matmul`;
+  };
+  const plain = timeMedian(() => {
+    const logits = model.forward(tokens);
+    settle(logits);
+    logits.dispose();
+  }, { runs: 5, budgetSeconds: 12 });
+  let cacheBytes = 0;
+  let cacheCount = 0;
+  const cached = timeMedian(() => {
+    const { logits, cache } = model.runWithCache(tokens);
+    settle(logits);
+    cacheBytes = cache.bytes;
+    cacheCount = cache.names().length;
+    logits.dispose();
+    cache.dispose();
+  }, { runs: 5, budgetSeconds: 12 });
+  const shape = `${batch}×${positions}`;
+  forwardRows.push([`forward ${shape}, no hooks`, `${describe(plain.median)}  (${(flops / 1e9).toFixed(1)} GFLOP, median of ${plain.runs})`]);
+  forwardRows.push([`forward ${shape}, full cache`, `${describe(cached.median)}  (${cacheCount} activations, ${(cacheBytes / 2 ** 20).toFixed(0)} MiB; ${(cached.median / plain.median).toFixed(2)}× the time without, median of ${cached.runs})`]);
+}
+say(table(forwardRows));
+model.dispose();
+say();
+say(`total bench time ${seconds(performance.now() - started)}`);
+
+function ms(secondsValue: number): string {
+  return `${(secondsValue * 1000).toFixed(1).padStart(8)} ms`;
+}
+
+function seconds(milliseconds: number): string {
+  return `${(milliseconds / 1000).toFixed(1)} s`;
+}

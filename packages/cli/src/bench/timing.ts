@@ -1,0 +1,24 @@
+export interface Timing {
+  /** Median seconds per run. */
+  median: number;
+  runs: number;
+}
+
+/**
+ * Runs `body` once to warm up (kernel compilation, allocation), then repeatedly until `runs`
+ * runs or `budgetSeconds` have passed (at least 3 runs), and reports the median.
+ */
+export function timeMedian(body: () => void, { runs = 5, budgetSeconds = 10 }: { runs?: number; budgetSeconds?: number } = {}): Timing {
+  body();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < runs && (times.length < 3 || (performance.now() - start) / 1000 < budgetSeconds)) {
+    const before = performance.now();
+    body();
+    times.push((performance.now() - before) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  const middle = Math.floor(times.length / 2);
+  const median = times.length % 2 ? times[middle] : (times[middle - 1] + times[middle]) / 2;
+  return { median, runs: times.length };
+}

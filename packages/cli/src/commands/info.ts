@@ -1,0 +1,92 @@
+import type { HookedTransformer } from '@hooklens/core';
+import type { Command } from './command.ts';
+import { MODEL_OPTIONS } from './modelOptions.ts';
+import { openModel } from '../openModel.ts';
+import { compactHookNames } from '../hookTemplates.ts';
+import { formatCount, table } from '../format.ts';
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'describe a checkpoint: architecture, parameter count, tokenizer, hook names',
+  usage: 'info --model PATH [--tokenizer PATH] [--json]',
+  details: [
+    'Loads the checkpoint and prints its family, architecture numbers, parameter count, the backend in use, ' +
+      'whether toTokens prepends BOS by default, where the tokenizer came from, and its hook point names ' +
+      '(per-block names once, as blocks.{0..N}.name templates; --json lists every name).',
+  ],
+  options: [
+    ...MODEL_OPTIONS,
+    { name: 'json', type: 'boolean', description: 'print one JSON object instead (full config and every hook name)' },
+  ],
+  examples: ['hooklens info --model ../shared/models/stories260K/stories260K.bin'],
+  async run(values, globals) {
+    const { model, backend, path } = await openModel(values, globals);
+    try {
+      const summary = describeModel(model, path, backend.description);
+      process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatInfo(summary)}\n`);
+    } finally {
+      model.dispose();
+    }
+  },
+};
+
+/** Everything `info` reports, as plain data (the --json output). */
+export function describeModel(model: HookedTransformer, path: string, backend: string) {
+  const c = model.config;
+  return {
+    model: path,
+    family: c.family,
+    architecture: {
+      nLayers: c.nLayers,
+      dModel: c.dModel,
+      nHeads: c.nHeads,
+      nKvHeads: c.nKvHeads,
+      dHead: c.dHead,
+      dMlp: c.attnOnly ? null : c.dMlp,
+      dVocab: c.dVocab,
+      nCtx: c.nCtx,
+      normType: c.normType,
+      eps: c.eps,
+      positional: c.positional,
+      actFn: c.attnOnly ? null : c.actFn,
+      gatedMlp: c.gatedMlp,
+      attnOnly: c.attnOnly,
+      tiedEmbeddings: c.tiedEmbeddings,
+    },
+    parameters: model.numParams(),
+    backend,
+    defaultPrependBos: c.defaultPrependBos,
+    tokenizer: model.tokenizer?.source ?? null,
+    config: c,
+    hookNames: model.hookNames(),
+  };
+}
+
+export function formatInfo(info: ReturnType<typeof describeModel>): string {
+  const a = info.architecture;
+  const rotary = info.config.positional === 'rotary' ? ` (rotary dim ${info.config.rotaryDim}, base ${info.config.rotaryBase})` : '';
+  const mlp = a.attnOnly ? 'none (attention-only)' : `${a.dMlp}${a.gatedMlp ? ' (gated)' : ''}`;
+  const hooks = compactHookNames(info.hookNames);
+  const rows: [string, string][] = [
+    ['model', info.model],
+    ['family', info.family],
+    ['layers', String(a.nLayers)],
+    ['d_model', String(a.dModel)],
+    ['heads', String(a.nHeads)],
+    ['kv heads', String(a.nKvHeads)],
+    ['d_head', String(a.dHead)],
+    ['d_mlp', mlp],
+    ['vocab', String(a.dVocab)],
+    ['n_ctx', String(a.nCtx)],
+    ['norm', `${a.normType} (eps ${a.eps})`],
+    ['positional', `${a.positional}${rotary}`],
+    ['activation', a.actFn ?? 'none'],
+    ['tied embed', a.tiedEmbeddings ? 'yes' : 'no'],
+    ['parameters', formatCount(info.parameters)],
+    ['backend', info.backend],
+    ['prepend BOS', info.defaultPrependBos ? 'yes (by default)' : 'no (by default)'],
+    ['tokenizer', info.tokenizer ?? 'none (pass --tokenizer PATH to encode text)'],
+    ['hooks', `${info.hookNames.length} (${hooks.perBlock} per block × ${hooks.blocks} blocks + ${info.hookNames.length - hooks.perBlock * hooks.blocks} others)`],
+  ];
+  return `${table(rows)}\n${hooks.lines.map((line) => `  ${line}`).join('\n')}`;
+}

@@ -1,0 +1,27 @@
+import { initBackend, loadModel } from '@hooklens/core';
+import type { BackendInfo, HookedTransformer } from '@hooklens/core';
+import { stringOption } from './args.ts';
+import type { OptionValues } from './args.ts';
+import type { GlobalOptions } from './commands/command.ts';
+
+/** Starts the backend and names it on stderr, so stdout stays clean for pipes. */
+export async function startBackend(globals: GlobalOptions): Promise<BackendInfo> {
+  const backend = await initBackend(globals.backend);
+  process.stderr.write(`backend: ${backend.description}\n`);
+  return backend;
+}
+
+export interface OpenedModel {
+  model: HookedTransformer;
+  backend: BackendInfo;
+  path: string;
+}
+
+/** Backend, then the checkpoint named by --model (and --tokenizer). */
+export async function openModel(values: OptionValues, globals: GlobalOptions): Promise<OpenedModel> {
+  const backend = await startBackend(globals);
+  const path = stringOption(values, 'model')!;
+  const tokenizer = stringOption(values, 'tokenizer');
+  const model = await loadModel(path, tokenizer === undefined ? {} : { tokenizer });
+  return { model, backend, path };
+}

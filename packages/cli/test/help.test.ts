@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { errorLines, runCli } from './runCli.ts';
+
+describe('hooklens help and usage errors', () => {
+  it('--help lists every command and exits 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['demo', 'info', 'cache', 'generate']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(result.stderr).toBe('');
+  });
+
+  it.each([
+    ['info', ['--model PATH', '--tokenizer PATH', '--json']],
+    ['cache', ['--prompt TEXT', '--tokens-file FILE', '--out FILE', '--names REGEX', '--no-bos']],
+    ['generate', ['--max-new-tokens N', '--temperature T', '--seed S', '--top-k K', '--top-p P', 'continuation']],
+    ['demo', ['--dir DIR']],
+  ])('%s --help documents its options', async (command, expected) => {
+    const result = await runCli([command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: hooklens ${command}`);
+    for (const text of expected) expect(result.stdout).toContain(text);
+    expect(result.stdout).toContain('--backend NAME');
+  });
+
+  it.each([
+    [[], /missing command/],
+    [['frobnicate'], /unknown command 'frobnicate'; commands: demo, info, cache, generate/],
+    [['info'], /info: missing required option --model PATH/],
+    [['info', '--model'], /option --model needs a value/],
+    [['info', '--modle', 'x'], /unknown option --modle/],
+    [['generate', '--model', 'x', '--prompt', 'a', '--max-new-tokens', 'ten'], /--max-new-tokens must be an integer, got 'ten'/],
+    [['generate', '--model', 'x', '--prompt', 'a', '--max-new-tokens', '3', '--top-p', '1.5'], /--top-p must be > 0 and <= 1, got 1.5/],
+    [['cache', '--model', 'x', '--out', 'y.safetensors'], /exactly one of --prompt TEXT or --tokens-file FILE/],
+    [['info', '--model', 'x', '--backend', 'webgl'], /unknown backend 'webgl' for --backend; valid backends: tensorflow, wasm, cpu/],
+  ])('usage error %j exits 2 with one line', async (args, message) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    const lines = errorLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hooklens: /);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('HOOKLENS_BACKEND with an unknown value is a one-line error listing the valid backends', async () => {
+    const result = await runCli(['info', '--model', 'nowhere'], { env: { HOOKLENS_BACKEND: 'gpu' } });
+    expect(result.code).toBe(1);
+    expect(errorLines(result)).toEqual(["hooklens: HOOKLENS_BACKEND: unknown backend 'gpu'; valid backends: tensorflow, wasm, cpu"]);
+  });
+
+  it('--backend tensorflow without tfjs-node says what to install', async () => {
+    const result = await runCli(['info', '--model', 'nowhere', '--backend', 'tensorflow']);
+    expect(result.code).toBe(1);
+    const lines = errorLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/needs @tensorflow\/tfjs-node-gpu .*or @tensorflow\/tfjs-node installed/);
+  });
+
+  it('--verbose adds the stack trace', async () => {
+    const result = await runCli(['info', '--model', 'nowhere', '--verbose']);
+    expect(result.code).toBe(1);
+    expect(errorLines(result).length).toBeGreaterThan(1);
+    expect(result.stderr).toMatch(/\n\s+at /);
+  });
+});

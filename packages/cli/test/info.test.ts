@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
+import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
+import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+
+describe('hooklens info', () => {
+  let dir: string;
+  let fixture: Fixture;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hooklens-info-'));
+    fixture = writeTinyGpt2(join(dir, 'gpt2'), { seed: 1 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('describes a GPT-2 checkpoint: architecture, parameter count, backend, hook templates', async () => {
+    const result = await runCli(['info', '--model', fixture.dir]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^backend: wasm \(SIMD, 1 thread\)\n$/);
+    const row = (key: string) => new RegExp(`^${key}\\s{2,}(.*)$`, 'm').exec(result.stdout)?.[1];
+    expect(row('family')).toBe('gpt2');
+    expect(row('layers')).toBe('2');
+    expect(row('d_model')).toBe('16');
+    expect(row('heads')).toBe('4');
+    expect(row('kv heads')).toBe('4');
+    expect(row('d_head')).toBe('4');
+    expect(row('d_mlp')).toBe('64');
+    expect(row('vocab')).toBe('97');
+    expect(row('n_ctx')).toBe('32');
+    expect(row('norm')).toMatch(/^layernorm/);
+    expect(row('positional')).toBe('learned');
+    expect(row('activation')).toBe('gelu_new');
+    expect(row('backend')).toBe('wasm (SIMD, 1 thread)');
+    expect(row('prepend BOS')).toMatch(/^yes/);
+    // Tied embeddings: the stored tensors are exactly the parameters.
+    const stored = [...fixture.hf.values()].reduce((total, tensor) => total + tensor.data.length, 0);
+    expect(row('parameters')).toContain(`(${stored.toLocaleString('en-US')})`);
+    expect(result.stdout).toContain('  blocks.{0..1}.attn.hook_pattern\n');
+    expect(result.stdout).toContain('  hook_pos_embed\n');
+    expect(result.stdout).not.toContain('blocks.1.');
+  });
+
+  it('--json gives the full config and every hook name', async () => {
+    const result = await runCli(['info', '--model', fixture.dir, '--json']);
+    expect(result.code).toBe(0);
+    const info = JSON.parse(result.stdout);
+    expect(info.family).toBe('gpt2');
+    expect(info.architecture).toMatchObject({ nLayers: 2, dModel: 16, nHeads: 4, nKvHeads: 4, dHead: 4, dMlp: 64, dVocab: 97, nCtx: 32 });
+    expect(info.backend).toMatch(/^wasm/);
+    expect(info.tokenizer).toBeNull();
+    expect(info.hookNames).toContain('blocks.1.attn.hook_pattern');
+    expect(info.hookNames[0]).toBe('hook_embed');
+    expect(info.hookNames.at(-1)).toBe('ln_final.hook_normalized');
+    expect(info.config.defaultPrependBos).toBe(info.defaultPrependBos);
+  });
+
+  it('describes the llama2.c stories260K model and finds its tokenizer', async () => {
+    const result = await runCli(['info', '--model', STORIES_BIN, '--json']);
+    expect(result.code).toBe(0);
+    const info = JSON.parse(result.stdout);
+    expect(info.family).toBe('llama2c');
+    expect(info.architecture).toMatchObject({ nLayers: 5, dModel: 64, nHeads: 8, nKvHeads: 4, dVocab: 512, positional: 'rotary', normType: 'rmsnorm' });
+    expect(info.tokenizer).toMatch(/tok512\.bin$/);
+    expect(info.hookNames).toContain('blocks.0.attn.hook_rot_q');
+  });
+
+  it('a missing checkpoint is a one-line error', async () => {
+    const result = await runCli(['info', '--model', join(dir, 'nope')]);
+    expect(result.code).toBe(1);
+    const lines = errorLines(result);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hooklens: .*nope/);
+  });
+});

@@ -1,0 +1,123 @@
+import type { ModelConfig } from '../config.ts';
+
+/** Hook points inside each block, in forward order, with TransformerLens' names. */
+export type BlockHookSuffix =
+  | 'hook_resid_pre'
+  | 'ln1.hook_scale' | 'ln1.hook_normalized'
+  | 'attn.hook_q' | 'attn.hook_k' | 'attn.hook_v'
+  | 'attn.hook_rot_q' | 'attn.hook_rot_k'
+  | 'attn.hook_attn_scores' | 'attn.hook_pattern' | 'attn.hook_z' | 'attn.hook_result'
+  | 'hook_attn_out' | 'hook_resid_mid'
+  | 'ln2.hook_scale' | 'ln2.hook_normalized'
+  | 'mlp.hook_pre' | 'mlp.hook_pre_linear' | 'mlp.hook_post'
+  | 'hook_mlp_out' | 'hook_resid_post';
+
+/** Every hook point name; a misspelt literal is a compile error. */
+export type HookName =
+  | 'hook_embed'
+  | 'hook_pos_embed'
+  | `blocks.${number}.${BlockHookSuffix}`
+  | 'ln_final.hook_scale'
+  | 'ln_final.hook_normalized';
+
+/** Which hook activations to select: a list of names, a pattern, or a predicate. */
+export type HookSelector = readonly HookName[] | RegExp | ((name: string) => boolean);
+
+/** The block hook suffixes a given architecture has, in forward order. */
+export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
+  const rotary = config.positional === 'rotary';
+  const suffixes: BlockHookSuffix[] = [
+    'hook_resid_pre', 'ln1.hook_scale', 'ln1.hook_normalized',
+    'attn.hook_q', 'attn.hook_k', 'attn.hook_v',
+    ...(rotary ? (['attn.hook_rot_q', 'attn.hook_rot_k'] as const) : []),
+    'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result',
+    'hook_attn_out',
+  ];
+  if (!config.attnOnly) {
+    suffixes.push('hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre');
+    if (config.gatedMlp) suffixes.push('mlp.hook_pre_linear');
+    suffixes.push('mlp.hook_post', 'hook_mlp_out');
+  }
+  suffixes.push('hook_resid_post');
+  return suffixes;
+}
+
+/** All hook point names of a model, in forward order. */
+export function hookNamesFor(config: ModelConfig): HookName[] {
+  const names: HookName[] = ['hook_embed'];
+  if (config.positional === 'learned') names.push('hook_pos_embed');
+  const suffixes = blockHookSuffixes(config);
+  for (let layer = 0; layer < config.nLayers; layer++) {
+    for (const suffix of suffixes) names.push(`blocks.${layer}.${suffix}`);
+  }
+  names.push('ln_final.hook_scale', 'ln_final.hook_normalized');
+  return names;
+}
+
+/** The shape of a hook's activation for a batch of `batch` rows of `positions` tokens. */
+export function hookShape(config: ModelConfig, name: string, batch: number, positions: number): number[] {
+  const suffix = name.replace(/^blocks\.\d+\./, '');
+  const { dModel, nHeads, nKvHeads, dHead, dMlp } = config;
+  switch (suffix) {
+    case 'ln1.hook_scale': case 'ln2.hook_scale': case 'ln_final.hook_scale':
+      return [batch, positions, 1];
+    case 'attn.hook_q': case 'attn.hook_rot_q': case 'attn.hook_z':
+      return [batch, positions, nHeads, dHead];
+    case 'attn.hook_k': case 'attn.hook_v': case 'attn.hook_rot_k':
+      return [batch, positions, nKvHeads, dHead];
+    case 'attn.hook_attn_scores': case 'attn.hook_pattern':
+      return [batch, nHeads, positions, positions];
+    case 'attn.hook_result':
+      return [batch, positions, nHeads, dModel];
+    case 'mlp.hook_pre': case 'mlp.hook_pre_linear': case 'mlp.hook_post':
+      return [batch, positions, dMlp];
+    default:
+      return [batch, positions, dModel];
+  }
+}
+
+/** Bytes a float32 cache of the selected hooks will take, to check before running. */
+export function estimateCacheBytes(config: ModelConfig, tokensShape: readonly [number, number], names: HookSelector): number {
+  const [batch, positions] = tokensShape;
+  return selectHookNames(hookNamesFor(config), names)
+    .reduce((total, name) => total + 4 * hookShape(config, name, batch, positions).reduce((a, b) => a * b, 1), 0);
+}
+
+export class UnknownHookError extends Error {
+  override name = 'UnknownHookError';
+}
+
+/** Resolves a selector against the model's names; unknown listed names are an error suggesting the nearest. */
+export function selectHookNames(all: readonly string[], selector: HookSelector): string[] {
+  if (selector instanceof RegExp) return all.filter((name) => selector.test(name));
+  if (typeof selector === 'function') return all.filter((name) => selector(name));
+  const known = new Set(all);
+  for (const name of selector) assertHookName(all, known, name);
+  return all.filter((name) => selector.includes(name as HookName));
+}
+
+export function assertHookName(all: readonly string[], known: { has(name: string): boolean }, name: string): void {
+  if (known.has(name)) return;
+  const nearest = nearestNames(all, name, 3);
+  throw new UnknownHookError(`unknown hook name "${name}"; did you mean ${nearest.map((n) => `"${n}"`).join(', ')}?`);
+}
+
+export function nearestNames(all: readonly string[], name: string, count: number): string[] {
+  return all
+    .map((candidate) => ({ candidate, distance: editDistance(candidate, name) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, count)
+    .map((entry) => entry.candidate);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

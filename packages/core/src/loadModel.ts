@@ -1,0 +1,35 @@
+import { initBackend } from './backend/index.ts';
+import type { BackendName } from './backend/index.ts';
+import { loadCheckpoint } from './io/detect.ts';
+import { HookedTransformer } from './model.ts';
+import { processWeights } from './process.ts';
+import type { ProcessingOptions } from './process.ts';
+import { loadTokenizer } from './tokenizers/load.ts';
+
+export interface LoadModelOptions {
+  /** A tokenizer.json, a directory holding one, or a llama2.c tokenizer .bin; default: the one beside the checkpoint. */
+  tokenizer?: string;
+  /** Weight processing; the default loads weights unprocessed, faithful to the checkpoint. */
+  processing?: ProcessingOptions;
+  /** Force a backend; default: HOOKLENS_BACKEND or the best installed one. */
+  backend?: BackendName;
+}
+
+/**
+ * Reads a checkpoint (Hugging Face GPT-2 / Llama directory, llama2.c .bin, or hooklens'
+ * own format), detected by its contents, with its tokenizer, into a HookedTransformer.
+ *
+ * @example
+ * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
+ * const { text } = await model.generate('Once upon a time', { maxNewTokens: 20 });
+ */
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<HookedTransformer> {
+  await initBackend(options.backend);
+  const checkpoint = loadCheckpoint(path);
+  const tokenizerPath = options.tokenizer ?? checkpoint.tokenizerPath;
+  const tokenizer = tokenizerPath ? loadTokenizer(tokenizerPath, { vocabSize: checkpoint.config.dVocab }) : undefined;
+  const { config, weights } = options.processing
+    ? processWeights(checkpoint.config, checkpoint.weights, options.processing)
+    : checkpoint;
+  return new HookedTransformer(config, weights, { tokenizer, source: checkpoint.source });
+}

@@ -1,0 +1,454 @@
+import './chainedOps.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { ActivationCache } from './cache.ts';
+import { Attention } from './components/attention.ts';
+import type { AttentionInputs, LayerKeyValues } from './components/attention.ts';
+import { Block } from './components/block.ts';
+import { Embed, PosEmbed } from './components/embed.ts';
+import { Mlp } from './components/mlp.ts';
+import { Norm } from './components/norm.ts';
+import { Rotary } from './components/rotary.ts';
+import { Unembed } from './components/unembed.ts';
+import { validateConfig } from './config.ts';
+import type { ModelConfig } from './config.ts';
+import { HookPoint } from './hooks/hookPoint.ts';
+import type { ForwardHook, HookFunction } from './hooks/hookPoint.ts';
+import { assertHookName, hookNamesFor, selectHookNames } from './hooks/names.ts';
+import type { HookName, HookSelector } from './hooks/names.ts';
+import { RunContext } from './hooks/runContext.ts';
+import { Parameters } from './parameters.ts';
+import { seededRandom, sampleToken } from './sampling.ts';
+import type { SamplingOptions } from './sampling.ts';
+import { attentionMaskBias, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
+import type { TokensInput } from './tokens.ts';
+import type { Tokenizer } from './tokenizers/types.ts';
+import type { WeightMap } from './weights.ts';
+
+export interface ForwardOptions {
+  /** [batch, pos] of 1 (real token) and 0 (padding); pads are never attended to nor counted in the loss. */
+  attentionMask?: readonly (readonly number[])[];
+  /** Run blocks from this layer on, starting from `residual` (the resid_pre of that layer). */
+  startAtLayer?: number;
+  residual?: tf.Tensor3D;
+  /** Stop before this layer and return its resid_pre [batch, pos, d_model] instead of logits. */
+  stopAtLayer?: number;
+  /**
+   * Unembed only these positions: logits become [batch, positions.length, d_vocab]. Sweeps
+   * whose metric reads one position skip most of the (vocabulary-sized) unembedding.
+   */
+  unembedPositions?: readonly number[];
+}
+
+export interface LossOptions {
+  /** Loss per predicted position [batch, pos - 1] (pads count 0) instead of the mean. */
+  perTokenLoss?: boolean;
+}
+
+export type ReturnType = 'logits' | 'loss' | 'both';
+
+export interface TokenizeOptions {
+  /** Defaults to the model family's convention (`config.defaultPrependBos`). */
+  prependBos?: boolean;
+}
+
+export interface BatchTokenizeOptions extends TokenizeOptions {
+  paddingSide?: 'left' | 'right';
+}
+
+export interface GenerateOptions extends SamplingOptions, TokenizeOptions {
+  maxNewTokens: number;
+  seed?: number;
+  /** Stop when the model emits its end-of-sequence token (default true). */
+  stopAtEos?: boolean;
+  /** Hooks active during generation (they see each step's new positions). */
+  fwdHooks?: readonly ForwardHook[];
+}
+
+interface RegisteredHook {
+  selector: string | ((name: string) => boolean);
+  fn: HookFunction;
+}
+
+interface ModelOptions {
+  tokenizer?: Tokenizer;
+  /** Where the weights came from, for messages and `info`. */
+  source?: string;
+  /** Weights as tf.Variables, for training (see `trainableVariables`, `exportWeights`). */
+  trainable?: boolean;
+}
+
+/**
+ * A decoder-only transformer with a named hook point on every activation, after
+ * TransformerLens' HookedTransformer.
+ *
+ * Ownership: tensors a public method returns (logits, loss, caches) belong to the caller;
+ * everything else a call allocates is freed before it returns.
+ *
+ * @example
+ * const model = await loadModel('path/to/gpt2');
+ * const { logits, cache } = model.runWithCache(model.toTokens('Hello world'), { names: /hook_pattern/ });
+ * cache.get('blocks.0.attn.hook_pattern').print(); // [batch, head, query, key]
+ * logits.dispose(); cache.dispose();
+ */
+export class HookedTransformer {
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer | undefined;
+  readonly source: string;
+  /** The weights as loaded, in canonical names (see weights.ts); read-only by convention. */
+  readonly weights: WeightMap;
+  readonly hookPoints: ReadonlyMap<string, HookPoint>;
+  private readonly names: HookName[];
+  private readonly parameters: Parameters;
+  private readonly embed: Embed;
+  private readonly posEmbed: PosEmbed | undefined;
+  private readonly rotary: Rotary | undefined;
+  readonly blocks: readonly Block[];
+  private readonly lnFinal: Norm;
+  private readonly unembed: Unembed;
+  private persistentHooks: RegisteredHook[] = [];
+  private readonly trainable: boolean;
+
+  constructor(config: ModelConfig, weights: WeightMap, options: ModelOptions = {}) {
+    this.config = validateConfig({ ...config });
+    this.tokenizer = options.tokenizer;
+    this.source = options.source ?? 'memory';
+    this.weights = weights;
+    this.parameters = new Parameters(this.config, weights, this.source, options.trainable ?? false);
+    this.names = hookNamesFor(this.config);
+    this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
+    const p = this.parameters;
+    const cfg = this.config;
+    const norm = (prefix: string) => new Norm(cfg.normType, cfg.eps, p.get(`${prefix}.w`), p.optional(`${prefix}.b`), `${prefix}.`);
+    const trainable = options.trainable ?? false;
+    this.trainable = trainable;
+    this.embed = new Embed(p.get('embed.W_E'), trainable);
+    this.posEmbed = cfg.positional === 'learned' ? new PosEmbed(p.get('pos_embed.W_pos'), trainable) : undefined;
+    this.rotary = cfg.positional === 'rotary' ? new Rotary(cfg.nCtx, cfg.rotaryDim, cfg.rotaryBase, cfg.rotaryPairing) : undefined;
+    this.blocks = Array.from({ length: cfg.nLayers }, (_, layer) => {
+      const b = `blocks.${layer}`;
+      const attention = new Attention(cfg, layer, {
+        W_Q: p.get(`${b}.attn.W_Q`), W_K: p.get(`${b}.attn.W_K`), W_V: p.get(`${b}.attn.W_V`), W_O: p.get(`${b}.attn.W_O`),
+        b_Q: p.optional(`${b}.attn.b_Q`), b_K: p.optional(`${b}.attn.b_K`), b_V: p.optional(`${b}.attn.b_V`), b_O: p.optional(`${b}.attn.b_O`),
+      }, this.rotary, trainable);
+      const mlp = cfg.attnOnly ? undefined : new Mlp(cfg, layer, {
+        W_in: p.get(`${b}.mlp.W_in`), W_gate: p.optional(`${b}.mlp.W_gate`), W_out: p.get(`${b}.mlp.W_out`),
+        b_in: p.optional(`${b}.mlp.b_in`), b_out: p.optional(`${b}.mlp.b_out`),
+      });
+      return new Block(layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp);
+    });
+    this.lnFinal = norm('ln_final');
+    this.unembed = new Unembed(p.get('unembed.W_U'), p.optional('unembed.b_U'));
+  }
+
+  /** Every hook point name, in forward order. */
+  hookNames(): HookName[] {
+    return [...this.names];
+  }
+
+  /** A weight by canonical name (`blocks.0.attn.W_O`), owned by the model: do not dispose it. */
+  parameter<T extends tf.Tensor = tf.Tensor>(name: string): T {
+    return this.parameters.get<T>(name);
+  }
+
+  hasParameter(name: string): boolean {
+    return this.parameters.optional(name) !== undefined;
+  }
+
+  parameterNames(): string[] {
+    return this.parameters.names();
+  }
+
+  /** The weights as tf.Variables by canonical name (a model built with `trainable: true`; else empty). */
+  trainableVariables(): Map<string, tf.Variable> {
+    return this.parameters.variables();
+  }
+
+  /** Host copies of the current weights (e.g. after training), in canonical names. */
+  exportWeights(): WeightMap {
+    return this.parameters.toWeightMap();
+  }
+
+  /** Scalar parameter count; a tied embedding/unembedding counts once. */
+  numParams(): number {
+    return this.parameters.count(this.config.tiedEmbeddings);
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  private requireTokenizer(): Tokenizer {
+    if (!this.tokenizer) throw new TokensError(`model ${this.source} has no tokenizer: pass one (--tokenizer PATH) or give token ids`);
+    return this.tokenizer;
+  }
+
+  private bosTokenId(): number {
+    const id = this.tokenizer?.bosTokenId ?? this.config.bosTokenId;
+    if (id === undefined) throw new TokensError(`model ${this.source} has no BOS token; use prependBos: false`);
+    return id;
+  }
+
+  toTokens(text: string, options: TokenizeOptions = {}): number[] {
+    const ids = this.requireTokenizer().encode(text);
+    return (options.prependBos ?? this.config.defaultPrependBos) ? [this.bosTokenId(), ...ids] : ids;
+  }
+
+  /** Tokenises several texts into a padded batch with its attention mask. */
+  toTokensBatch(texts: readonly string[], options: BatchTokenizeOptions = {}): { tokens: number[][]; attentionMask: number[][] } {
+    const rows = texts.map((text) => this.toTokens(text, options));
+    const length = Math.max(...rows.map((row) => row.length));
+    const pad = this.tokenizer?.padTokenId ?? this.config.padTokenId ?? this.tokenizer?.eosTokenId ?? this.config.eosTokenId ?? 0;
+    const left = options.paddingSide === 'left';
+    const tokens = rows.map((row) => {
+      const padding = new Array<number>(length - row.length).fill(pad);
+      return left ? [...padding, ...row] : [...row, ...padding];
+    });
+    const attentionMask = rows.map((row) => {
+      const ones = new Array<number>(row.length).fill(1);
+      const zeros = new Array<number>(length - row.length).fill(0);
+      return left ? [...zeros, ...ones] : [...ones, ...zeros];
+    });
+    return { tokens, attentionMask };
+  }
+
+  /** Each token's text as TransformerLens' to_str_tokens shows it. */
+  toStrTokens(input: string | readonly number[], options: TokenizeOptions = {}): string[] {
+    const tokenizer = this.requireTokenizer();
+    const ids = typeof input === 'string' ? this.toTokens(input, options) : input;
+    return ids.map((id, index) => tokenizer.tokenToString(id, index > 0 ? ids[index - 1] : undefined));
+  }
+
+  toString(ids: readonly number[]): string {
+    return this.requireTokenizer().decode([...ids]);
+  }
+
+  // ---------------------------------------------------------------- hooks
+
+  /** Attaches a long-lived hook; it stays until removeHook or resetHooks. */
+  addHook(selector: HookName | ((name: string) => boolean), fn: HookFunction): void {
+    if (typeof selector === 'string') this.checkHookName(selector);
+    this.persistentHooks.push({ selector, fn });
+  }
+
+  /** Removes hooks attached at `selector` (only `fn` when given). */
+  removeHook(selector: HookName | ((name: string) => boolean), fn?: HookFunction): void {
+    this.persistentHooks = this.persistentHooks.filter((hook) => !(hook.selector === selector && (!fn || hook.fn === fn)));
+  }
+
+  resetHooks(): void {
+    this.persistentHooks = [];
+  }
+
+  /** Runs `body` with `hooks` attached, removing them afterwards even when it throws. */
+  withHooks<T>(hooks: readonly ForwardHook[], body: () => T): T {
+    const added: RegisteredHook[] = hooks.map(([selector, fn]) => {
+      if (typeof selector === 'string') this.checkHookName(selector);
+      return { selector, fn };
+    });
+    this.persistentHooks.push(...added);
+    const remove = () => { this.persistentHooks = this.persistentHooks.filter((hook) => !added.includes(hook)); };
+    try {
+      const result = body();
+      if (result instanceof Promise) return result.finally(remove) as T;
+      remove();
+      return result;
+    } catch (error) {
+      remove();
+      throw error;
+    }
+  }
+
+  private checkHookName(name: string): void {
+    assertHookName(this.names, this.hookPoints, name);
+  }
+
+  private activeHooks(extra: readonly RegisteredHook[]): Map<string, HookFunction[]> {
+    const active = new Map<string, HookFunction[]>();
+    for (const hook of [...this.persistentHooks, ...extra]) {
+      const targets = typeof hook.selector === 'string' ? [hook.selector] : this.names.filter(hook.selector);
+      for (const name of targets) {
+        const list = active.get(name);
+        if (list) list.push(hook.fn);
+        else active.set(name, [hook.fn]);
+      }
+    }
+    return active;
+  }
+
+  // ---------------------------------------------------------------- forward
+
+  forward(tokens: TokensInput, options?: ForwardOptions & { returnType?: 'logits' }): tf.Tensor3D;
+  forward(tokens: TokensInput, options: ForwardOptions & LossOptions & { returnType: 'loss' }): tf.Tensor;
+  forward(tokens: TokensInput, options: ForwardOptions & LossOptions & { returnType: 'both' }): { logits: tf.Tensor3D; loss: tf.Tensor };
+  forward(tokens: TokensInput, options: ForwardOptions & LossOptions & { returnType?: ReturnType } = {}): tf.Tensor | { logits: tf.Tensor3D; loss: tf.Tensor } {
+    return this.run(tokens, options, []);
+  }
+
+  /** Runs with the selected activations saved; the caller owns `logits` and `cache`. */
+  runWithCache(tokens: TokensInput, options: ForwardOptions & { names?: HookSelector } = {}): { logits: tf.Tensor3D; cache: ActivationCache } {
+    const selected = selectHookNames(this.names, options.names ?? (() => true));
+    const store = new Map<string, tf.Tensor>();
+    const cacheHooks: RegisteredHook[] = selected.map((name) => ({ selector: name, fn: (activation) => { store.set(name, tf.keep(activation.clone())); } }));
+    try {
+      const logits = this.run(tokens, options, cacheHooks) as tf.Tensor3D;
+      return { logits, cache: new ActivationCache(store) };
+    } catch (error) {
+      tf.dispose([...store.values()]);
+      throw error;
+    }
+  }
+
+  /** Runs with `fwdHooks` attached for this call only; returns the logits (caller owns). */
+  runWithHooks(tokens: TokensInput, options: ForwardOptions & { fwdHooks: readonly ForwardHook[] }): tf.Tensor3D {
+    return this.withHooks(options.fwdHooks, () => this.run(tokens, options, []) as tf.Tensor3D);
+  }
+
+  private run(
+    tokens: TokensInput,
+    options: ForwardOptions & LossOptions & { returnType?: ReturnType },
+    extraHooks: readonly RegisteredHook[],
+    keyValues?: LayerKeyValues[],
+    positionOffset = 0,
+  ): tf.Tensor | { logits: tf.Tensor3D; loss: tf.Tensor } {
+    const cfg = this.config;
+    const rows = tokenRows(tokens, cfg, positionOffset);
+    const mask = options.attentionMask ? checkAttentionMask(options.attentionMask, rows) : undefined;
+    const batch = rows.length;
+    const length = rows[0].length;
+    const startAtLayer = options.startAtLayer ?? 0;
+    const stopAtLayer = options.stopAtLayer ?? cfg.nLayers;
+    if (!Number.isInteger(startAtLayer) || startAtLayer < 0 || startAtLayer > cfg.nLayers) throw new RangeError(`startAtLayer ${startAtLayer} is outside [0, ${cfg.nLayers}]`);
+    if (!Number.isInteger(stopAtLayer) || stopAtLayer < startAtLayer || stopAtLayer > cfg.nLayers) throw new RangeError(`stopAtLayer ${stopAtLayer} is outside [${startAtLayer}, ${cfg.nLayers}]`);
+    if (startAtLayer > 0) {
+      const expected = [batch, length, cfg.dModel];
+      if (!options.residual) throw new Error(`startAtLayer ${startAtLayer} needs the residual stream to start from (options.residual)`);
+      if (!tf.util.arraysEqual(options.residual.shape, expected)) throw new Error(`residual has shape [${options.residual.shape.join(', ')}], expected [${expected.join(', ')}]`);
+    }
+    const returnType = options.returnType ?? 'logits';
+    if (options.stopAtLayer !== undefined && returnType !== 'logits') throw new Error('stopAtLayer returns the residual stream; it cannot return a loss');
+    if (returnType !== 'logits' && length < 2) throw new TokensError('a loss needs at least 2 tokens per row');
+    if (options.unembedPositions) {
+      if (returnType !== 'logits') throw new Error('unembedPositions returns logits only; a loss needs every position');
+      const bad = options.unembedPositions.find((position) => !Number.isInteger(position) || position < 0 || position >= length);
+      if (bad !== undefined) throw new RangeError(`unembedPositions: position ${bad} is outside [0, ${length})`);
+    }
+    const ctx = new RunContext(this.hookPoints, this.activeHooks(extraHooks));
+    const pastLength = positionOffset;
+
+    return tf.tidy(() => {
+      const tokenTensor = tf.tensor2d(rows, [batch, length], 'int32');
+      const positions = tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32');
+      const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
+      const inputs: AttentionInputs = {
+        positions,
+        maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
+        hasPadding: mask !== undefined && mask.some((row) => row.includes(0)),
+      };
+      let residual: tf.Tensor3D;
+      if (startAtLayer > 0) {
+        residual = options.residual!;
+      } else {
+        residual = this.embed.forward(tokenTensor, ctx);
+        if (this.posEmbed) residual = residual.add(this.posEmbed.forward(positions, ctx, mask));
+      }
+      for (let layer = startAtLayer; layer < stopAtLayer; layer++) {
+        residual = this.blocks[layer].forward(residual, ctx, inputs, keyValues?.[layer]);
+      }
+      if (stopAtLayer < cfg.nLayers) return residual;
+      const normalized = this.lnFinal.forward(residual, ctx);
+      const logits = this.unembed.forward(options.unembedPositions ? tf.gather(normalized, tf.tensor1d([...options.unembedPositions], 'int32'), 1) as tf.Tensor3D : normalized);
+      if (returnType === 'logits') return logits;
+      const loss = nextTokenLoss(logits, rows, mask, options.perTokenLoss ?? false, this.trainable);
+      return returnType === 'loss' ? loss : { logits, loss };
+    });
+  }
+
+  // ---------------------------------------------------------------- generation
+
+  /**
+   * Continues a prompt with a key/value cache (one position per step after the prompt).
+   * Returns the prompt's and the new tokens, and the new text alone.
+   */
+  async generate(prompt: string | readonly number[], options: GenerateOptions): Promise<{ tokens: number[]; newTokens: number[]; text: string }> {
+    const { maxNewTokens } = options;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+    let promptIds: number[];
+    if (typeof prompt === 'string') {
+      promptIds = prompt === '' ? [this.bosTokenId()] : this.toTokens(prompt, options);
+    } else {
+      promptIds = [...prompt];
+    }
+    if (promptIds.length === 0) throw new TokensError('generate needs at least one prompt token');
+    const random = seededRandom(options.seed ?? 0);
+    const eos = this.tokenizer?.eosTokenId ?? this.config.eosTokenId;
+    const stopAtEos = options.stopAtEos ?? true;
+    const keyValues: LayerKeyValues[] = this.blocks.map(() => ({}));
+    const extra: RegisteredHook[] = (options.fwdHooks ?? []).map(([selector, fn]) => {
+      if (typeof selector === 'string') this.checkHookName(selector);
+      return { selector, fn };
+    });
+    const newTokens: number[] = [];
+    try {
+      let input = promptIds;
+      let offset = 0;
+      for (let step = 0; step < maxNewTokens; step++) {
+        if (offset + input.length > this.config.nCtx) break;
+        const logits = this.run([input], {}, extra, keyValues, offset) as tf.Tensor3D;
+        const last = tf.tidy(() => logits.slice([0, input.length - 1, 0], [1, 1, this.config.dVocab]).reshape([-1]));
+        const values = (await last.data()) as Float32Array;
+        tf.dispose([logits, last]);
+        const next = sampleToken(values, options, random);
+        newTokens.push(next);
+        if (stopAtEos && next === eos) break;
+        offset += input.length;
+        input = [next];
+      }
+    } finally {
+      for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor4D => t !== undefined));
+    }
+    const visible = newTokens.filter((id) => id !== eos);
+    return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '' };
+  }
+
+  /**
+   * The text the new tokens add, decoded together with the prompt so word-boundary rules
+   * and characters split over byte tokens come out right.
+   */
+  private continuationText(promptIds: number[], newTokens: number[]): string {
+    const tokenizer = this.tokenizer!;
+    const prompt = tokenizer.decode(promptIds);
+    const whole = tokenizer.decode([...promptIds, ...newTokens]);
+    return whole.startsWith(prompt) ? whole.slice(prompt.length) : tokenizer.decode(newTokens);
+  }
+
+  dispose(): void {
+    this.parameters.dispose();
+    this.rotary?.dispose();
+    for (const block of this.blocks) block.attn.dispose();
+  }
+}
+
+/** Mean next-token cross-entropy over positions whose token and next token are both real. */
+function nextTokenLoss(logits: tf.Tensor3D, rows: number[][], mask: number[][] | undefined, perToken: boolean, differentiable: boolean): tf.Tensor {
+  const [batch, length, vocab] = logits.shape;
+  const predicted = length - 1;
+  const indices: number[] = [];
+  const weights: number[] = [];
+  for (let row = 0; row < batch; row++) {
+    for (let position = 0; position < predicted; position++) {
+      indices.push((row * length + position) * vocab + rows[row][position + 1]);
+      weights.push(!mask || (mask[row][position] && mask[row][position + 1]) ? 1 : 0);
+    }
+  }
+  const weight = tf.tensor1d(weights);
+  let picked: tf.Tensor;
+  if (differentiable) {
+    // One-hot selection: gather's gradient needs a kernel the WASM backend lacks.
+    const targets = rows.flatMap((row) => row.slice(1));
+    const logProbs = tf.logSoftmax(logits.slice([0, 0, 0], [batch, predicted, vocab])).reshape([batch * predicted, vocab]);
+    picked = logProbs.mul(tf.oneHot(tf.tensor1d(targets, 'int32'), vocab)).sum(1);
+  } else {
+    picked = tf.gather(tf.logSoftmax(logits).reshape([-1]), tf.tensor1d(indices, 'int32'));
+  }
+  const losses = picked.neg().mul(weight);
+  if (perToken) return losses.reshape([batch, predicted]);
+  return losses.sum().div(tf.maximum(weight.sum(), 1));
+}
