@@ -8,9 +8,13 @@ export interface OptionSpec {
   value?: string;
   description: string;
   required?: boolean;
+  /** May also be given as a bare argument (`hooklens pull gpt2` = `hooklens pull --model gpt2`). */
+  positional?: boolean;
+  /** May be given several times; the values are collected in order into a string[]. */
+  repeatable?: boolean;
 }
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | string[] | boolean | undefined>;
 
 /**
  * Parses `--name value`, `--name=value` and `--flag` against `specs`. Hand-written rather than
@@ -23,21 +27,24 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--') || arg === '--') {
-      throw new UsageError(`${command}: unexpected argument '${arg}' (options start with --; see hooklens ${command} --help)`);
+      const positional = specs.find((spec) => spec.positional && values[spec.name] === undefined);
+      if (!positional || arg === '--') throw new UsageError(`${command}: unexpected argument '${arg}' (options start with --; see hooklens ${command} --help)`);
+      values[positional.name] = arg;
+      continue;
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const spec = byName.get(name);
     if (!spec) throw new UsageError(`${command}: unknown option --${name}${suggestion(name, specs)} (see hooklens ${command} --help)`);
-    if (values[name] !== undefined) throw new UsageError(`${command}: option --${name} given twice`);
+    if (values[name] !== undefined && !spec.repeatable) throw new UsageError(`${command}: option --${name} given twice`);
     if (spec.type === 'boolean') {
       if (eq !== -1) throw new UsageError(`${command}: option --${name} is a flag and takes no value`);
       values[name] = true;
-    } else if (eq !== -1) {
-      values[name] = arg.slice(eq + 1);
     } else {
-      if (i + 1 >= argv.length) throw new UsageError(`${command}: option --${name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
-      values[name] = argv[++i];
+      if (eq === -1 && i + 1 >= argv.length) throw new UsageError(`${command}: option --${name} needs a value${spec.value ? ` (${spec.value})` : ''}`);
+      const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
+      const previous = values[name];
+      values[name] = spec.repeatable ? [...(Array.isArray(previous) ? previous : []), value] : value;
     }
   }
   for (const spec of specs) {
@@ -48,8 +55,10 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
   return values;
 }
 
+/** A likely intended option: a prefix either way, or the same letters (transposed, `_` for `-`). */
 function suggestion(name: string, specs: readonly OptionSpec[]): string {
-  const close = specs.find((spec) => spec.name.startsWith(name) || name.startsWith(spec.name) || spec.name.replace(/-/g, '') === name.replace(/[-_]/g, ''));
+  const letters = (text: string) => [...text.replace(/[-_]/g, '')].sort().join('');
+  const close = specs.find((spec) => spec.name.startsWith(name) || name.startsWith(spec.name) || letters(spec.name) === letters(name));
   return close ? `; did you mean --${close.name}?` : '';
 }
 

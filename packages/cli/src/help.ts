@@ -2,10 +2,34 @@ import type { OptionSpec } from './args.ts';
 import type { Command } from './commands/command.ts';
 import { GLOBAL_OPTIONS } from './commands/command.ts';
 
+/** Help text fits a terminal: lines of at most this many columns. */
+const COLUMNS = 100;
+
+/** Greedy word wrap; continuation lines get `indent` spaces. */
+function wrap(text: string, indent = 0, first = 0): string[] {
+  const lines: string[] = [];
+  let line = '';
+  let width = COLUMNS - first;
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+      width = COLUMNS - indent;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  lines.push(line);
+  return lines.map((text, index) => (index === 0 ? text : `${' '.repeat(indent)}${text}`));
+}
+
 function optionLines(options: readonly OptionSpec[]): string[] {
   const labels = options.map((option) => `--${option.name}${option.value ? ` ${option.value}` : ''}`);
   const width = Math.max(...labels.map((label) => label.length));
-  return options.map((option, index) => `  ${labels[index].padEnd(width)}  ${option.description}${option.required ? ' (required)' : ''}`);
+  return options.map((option, index) => {
+    const description = `${option.description}${option.required ? ' (required)' : ''}`;
+    return `  ${labels[index].padEnd(width)}  ${wrap(description, width + 4, width + 4).join('\n')}`;
+  });
 }
 
 export function mainHelp(commands: readonly Command[]): string {
@@ -33,11 +57,10 @@ export function commandHelp(command: Command): string {
     `Usage: hooklens ${command.usage}`,
     '',
     `${command.summary[0].toUpperCase()}${command.summary.slice(1)}.`,
-    ...command.details.flatMap((paragraph) => ['', paragraph]),
+    ...command.details.flatMap((paragraph) => ['', ...wrap(paragraph)]),
     '',
     'Options:',
-    ...optionLines(command.options),
-    ...optionLines(GLOBAL_OPTIONS),
+    ...optionLines([...command.options, ...GLOBAL_OPTIONS]),
     ...(command.examples.length ? ['', 'Examples:', ...command.examples.map((example) => `  ${example}`)] : []),
     '',
   ].join('\n');

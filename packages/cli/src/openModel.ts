@@ -1,4 +1,5 @@
 import { initBackend, loadModel } from '@hooklens/core';
+import { resolveModel } from '@hooklens/core/hub';
 import type { BackendInfo, HookedTransformer } from '@hooklens/core';
 import { stringOption } from './args.ts';
 import type { OptionValues } from './args.ts';
@@ -19,9 +20,11 @@ export interface OpenedModel {
 
 /** Backend, then the checkpoint named by --model (and --tokenizer). */
 export async function openModel(values: OptionValues, globals: GlobalOptions): Promise<OpenedModel> {
+  // A path, a shipped model, or a short/hub name already pulled into the Hugging Face cache.
+  const resolved = resolveModel(stringOption(values, 'model')!);
   const backend = await startBackend(globals);
-  const path = stringOption(values, 'model')!;
-  const tokenizer = stringOption(values, 'tokenizer');
+  const path = resolved.path;
+  const tokenizer = stringOption(values, 'tokenizer') ?? resolved.tokenizer;
   const model = await loadModel(path, tokenizer === undefined ? {} : { tokenizer });
   return { model, backend, path };
 }

@@ -112,6 +112,8 @@ describe('hooklens cache', () => {
 
     it('sequence longer than n_ctx', () => expectFailure(['--model', fixture.dir, '--tokens-file', tokensFile('long.json', JSON.stringify([Array.from({ length: 33 }, (_, i) => i)]))], /33 tokens is longer than the model's context n_ctx = 32/));
 
+    it('--prompt for a model without a tokenizer', () => expectFailure(['--model', fixture.dir, '--prompt', 'hello'], /no tokenizer to encode --prompt; pass --tokenizer PATH or give token ids with --tokens-file/));
+
     it('output folder that does not exist', async () => {
       const result = await runCli(['cache', '--model', fixture.dir, '--tokens-file', good(), '--out', join(dir, 'no-such-folder', 'x.safetensors')]);
       expect(result.code).toBe(1);

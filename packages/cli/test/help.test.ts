@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runCliHere } from './inProcess.ts';
 import { errorLines, runCli } from './runCli.ts';
 
 describe('hooklens help and usage errors', () => {
@@ -15,7 +16,7 @@ describe('hooklens help and usage errors', () => {
     ['generate', ['--max-new-tokens N', '--temperature T', '--seed S', '--top-k K', '--top-p P', 'continuation']],
     ['demo', ['--dir DIR']],
   ])('%s --help documents its options', async (command, expected) => {
-    const result = await runCli([command, '--help']);
+    const result = await runCliHere([command, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: hooklens ${command}`);
     for (const text of expected) expect(result.stdout).toContain(text);
@@ -33,12 +34,19 @@ describe('hooklens help and usage errors', () => {
     [['cache', '--model', 'x', '--out', 'y.safetensors'], /exactly one of --prompt TEXT or --tokens-file FILE/],
     [['info', '--model', 'x', '--backend', 'webgl'], /unknown backend 'webgl' for --backend; valid backends: tensorflow, wasm, cpu/],
   ])('usage error %j exits 2 with one line', async (args, message) => {
-    const result = await runCli(args);
+    const result = await runCliHere(args);
     expect(result.code).toBe(2);
     const lines = errorLines(result);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^hooklens: /);
     expect(lines[0]).toMatch(message);
+  });
+
+  it('a usage error from the real process exits 2 with one line and no stack', async () => {
+    const result = await runCli(['info', '--modle', 'x']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('hooklens: info: unknown option --modle; did you mean --model? (see hooklens info --help)\n');
   });
 
   it('HOOKLENS_BACKEND with an unknown value is a one-line error listing the valid backends', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
+import { GPT2_TOKENIZER_DIR, writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
 import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
 import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
 
@@ -64,6 +64,15 @@ describe('hooklens info', () => {
     expect(info.architecture).toMatchObject({ nLayers: 5, dModel: 64, nHeads: 8, nKvHeads: 4, dVocab: 512, positional: 'rotary', normType: 'rmsnorm' });
     expect(info.tokenizer).toMatch(/tok512\.bin$/);
     expect(info.hookNames).toContain('blocks.0.attn.hook_rot_q');
+  });
+
+  it('--tokenizer attaches a tokenizer from elsewhere; --backend cpu is honoured and reported', async () => {
+    const result = await runCli(['info', '--model', fixture.dir, '--tokenizer', GPT2_TOKENIZER_DIR, '--backend', 'cpu', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('backend: cpu (plain JavaScript, slowest)\n');
+    const info = JSON.parse(result.stdout);
+    expect(info.tokenizer).toMatch(/gpt2-tokenizer/);
+    expect(info.backend).toMatch(/^cpu/);
   });
 
   it('a missing checkpoint is a one-line error', async () => {

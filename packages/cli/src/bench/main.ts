@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { HookedTransformer, initBackend } from '@hooklens/core';
 import { formatCount, table } from '../format.ts';
 import { forwardFlops, matmulFlops } from './flops.ts';
+import { ablationBench } from './ablationBench.ts';
 import { GPT2_SMALL, randomWeights } from './gpt2Small.ts';
+import { patchingBench } from './patchingBench.ts';
 import { timeMedian } from './timing.ts';
 
 const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
@@ -78,6 +80,10 @@ for (const [batch, positions] of SHAPES) {
   forwardRows.push([`forward ${shape}, full cache`, `${describe(cached.median)}  (${cacheCount} activations, ${(cacheBytes / 2 ** 20).toFixed(0)} MiB; ${(cached.median / plain.median).toFixed(2)}× the time without, median of ${cached.runs})`]);
 }
 say(table(forwardRows));
+say();
+await patchingBench(model, say);
+say();
+await ablationBench(model, say);
 model.dispose();
 say();
 say(`total bench time ${seconds(performance.now() - started)}`);

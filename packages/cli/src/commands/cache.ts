@@ -6,6 +6,7 @@ import { MODEL_OPTIONS } from './modelOptions.ts';
 import { stringOption } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
+import { checkCacheFits } from '../memoryCheck.ts';
 import { checkWritable } from '../outputPath.ts';
 import { readTokensFile } from '../tokensFile.ts';
 
@@ -46,6 +47,7 @@ export const cacheCommand: Command = {
     try {
       const rows = fileRows ?? [encodePrompt(model, prompt!, !values['no-bos'])];
       const names = selectNames(model, namesPattern);
+      checkCacheFits(model, rows, names);
       const tensors = runAndCollect(model, rows, names, tokensFile);
       writeSafetensors(out, tensors, { metadata: { format: 'hooklens-cache', model: path, tokens: JSON.stringify(rows) } });
       const bytes = [...tensors.values()].reduce((total, tensor) => total + tensor.data.byteLength, 0);

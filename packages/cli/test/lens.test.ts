@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+
+const N_LAYERS = 5; // stories260K
+const VOCAB = 512;
+
+describe('hooklens lens (stories260K)', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'hooklens-lens-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--json: one row per layer boundary plus the final residual, one column per token', async () => {
+    const result = await runCli(['lens', '--model', STORIES_BIN, '--prompt', 'Once upon a time', '--json', '--top-k', '3']);
+    expect(result.code, result.stderr).toBe(0);
+    const lens = JSON.parse(result.stdout);
+    expect(lens.layers).toHaveLength(N_LAYERS + 1);
+    expect(lens.layers[0]).toBe('blocks.0.hook_resid_pre');
+    expect(lens.layers[N_LAYERS]).toBe(`blocks.${N_LAYERS - 1}.hook_resid_post`);
+    expect(lens.positions).toEqual(['<s>', 'Once', ' upon', ' a', ' time']);
+    expect(lens.target).toBeUndefined();
+    expect(lens.top).toHaveLength(N_LAYERS + 1);
+    for (const row of lens.top) {
+      expect(row).toHaveLength(lens.positions.length);
+      for (const cell of row) {
+        expect(cell).toHaveLength(3);
+        for (const entry of cell) {
+          expect(Object.keys(entry).sort()).toEqual(['id', 'prob', 'token']);
+          expect(entry.id).toBeGreaterThanOrEqual(0);
+          expect(entry.id).toBeLessThan(VOCAB);
+        }
+        expect(cell[0].prob).toBeGreaterThanOrEqual(cell[1].prob);
+      }
+    }
+    expect(lens.entropy).toHaveLength(N_LAYERS + 1);
+    expect(lens.klToFinal[N_LAYERS].every((kl: number) => Math.abs(kl) < 1e-5)).toBe(true);
+  });
+
+  it('--target "#ID" follows a token: rank 0 where it is the top prediction of the final row', async () => {
+    const first = await runCli(['lens', '--model', STORIES_BIN, '--prompt', 'Once upon a time', '--json', '--top-k', '1']);
+    const top = JSON.parse(first.stdout).top as { id: number; prob: number }[][][];
+    const id = top[N_LAYERS][2][0].id; // the model's own prediction after " upon"
+    const result = await runCli(['lens', '--model', STORIES_BIN, '--prompt', 'Once upon a time', '--json', '--target', `#${id}`]);
+    expect(result.code, result.stderr).toBe(0);
+    const lens = JSON.parse(result.stdout);
+    expect(lens.target).toHaveLength(N_LAYERS + 1);
+    for (const row of lens.target) {
+      expect(row).toHaveLength(5);
+      for (const cell of row) expect(Object.keys(cell).sort()).toEqual(['logit', 'prob', 'rank']);
+    }
+    expect(lens.target[N_LAYERS][2].rank).toBe(0);
+    expect(lens.target[N_LAYERS][2].prob).toBeCloseTo(top[N_LAYERS][2][0].prob, 5);
+  });
+
+  it('prints a layers × positions grid by default', async () => {
+    const result = await runCli(['lens', '--model', STORIES_BIN, '--prompt', 'Once upon a time', '--target', '#261']);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    const header = lines.findIndex((line) => line.includes('"Once"'));
+    expect(lines.slice(header + 1, header + 1 + N_LAYERS + 1).map((line) => line.split(/\s+/)[0])).toEqual(['L0', 'L1', 'L2', 'L3', 'L4', 'final']);
+    expect(result.stdout).toMatch(/target .*\(#261\)/);
+  });
+
+  it('reads --tokens-file (one row, used as given)', async () => {
+    const file = join(dir, 'row.json');
+    writeFileSync(file, JSON.stringify([1, 403, 407]));
+    const result = await runCli(['lens', '--model', STORIES_BIN, '--tokens-file', file, '--json', '--top-k', '1']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).positions).toEqual(['<s>', 'Once', ' upon']);
+  });
+
+  describe('errors: exit code, one line on stderr', () => {
+    const expectFailure = async (args: string[], message: RegExp, code = 1) => {
+      const result = await runCli(['lens', ...args]);
+      expect(result.code, result.stderr).toBe(code);
+      const lines = errorLines(result);
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^hooklens: /);
+      expect(lines[0]).toMatch(message);
+      expect(result.stdout).toBe('');
+    };
+
+    it('a target that is several tokens', () => expectFailure(['--model', STORIES_BIN, '--prompt', 'Once upon', '--target', 'little girl'], /target "little girl" is \d+ tokens .*not one; give a single token or #ID/));
+    it('a target id out of range', () => expectFailure(['--model', STORIES_BIN, '--prompt', 'Once upon', '--target', '#512'], /target id 512 is out of range \[0, 512\)/));
+    it('neither --prompt nor --tokens-file', () => expectFailure(['--model', STORIES_BIN], /give exactly one of --prompt TEXT or --tokens-file FILE/, 2));
+    it('a tokens file with two rows', () => {
+      const file = join(dir, 'two.json');
+      writeFileSync(file, '[[1, 2], [3, 4]]');
+      return expectFailure(['--model', STORIES_BIN, '--tokens-file', file], /two\.json: lens reads one prompt, but the file has 2 rows/);
+    });
+    it('a token id out of vocabulary in the file', () => {
+      const file = join(dir, 'oov.json');
+      writeFileSync(file, '[1, 600]');
+      return expectFailure(['--model', STORIES_BIN, '--tokens-file', file], /oov\.json: token id 600 .*out of range \[0, 512\)/);
+    });
+    it('--top-k 0', () => expectFailure(['--model', STORIES_BIN, '--prompt', 'Once', '--top-k', '0'], /--top-k must be >= 1, got 0/, 2));
+  });
+});

@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { describe, expect, it, vi } from 'vitest';
+import { initBackend } from '../../src/backend/index.ts';
+
+// tfjs-node is not installable here, so stand in for it: importing the package registers a
+// backend named 'tensorflow' on the shared tfjs engine, as the real binding does.
+vi.mock('@tensorflow/tfjs-node', () => {
+  tf.registerBackend('tensorflow', () => new MathBackendCPU(), 3);
+  return {};
+});
+
+describe('initBackend with a native binding installed', () => {
+  it('prefers it over wasm, naming the package (tfjs-node-gpu is still absent)', async () => {
+    delete process.env.HOOKLENS_BACKEND;
+    const info = await initBackend();
+    expect(info).toEqual({ name: 'tensorflow', description: 'tensorflow (tfjs-node, CPU)' });
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(await initBackend('tensorflow')).toBe(info);
+    expect((await initBackend('wasm')).name).toBe('wasm');
+  });
+});

@@ -1,0 +1,12 @@
+export { resolveToken, promptTokens, ToolInputError } from './tokens.ts';
+export { logitDifference, normalizeMetric, entropy, klDivergence } from './metrics.ts';
+export { accumulatedResid, decomposeResid, stackHeadResults, applyLnToStack, logitAttrs, slicePosition, resolvePosition, type ResidualStack, type AccumulatedResidOptions, type DecomposeResidOptions, type StackHeadResultsOptions, type ApplyLnOptions, type LogitDirection } from './cacheAnalysis.ts';
+export { logitLens, type LogitLensOptions, type LogitLensResult, type LensToken, type LensTarget } from './lens.ts';
+export { directLogitAttribution, type DirectLogitAttributionOptions, type DirectLogitAttribution } from './attribution.ts';
+export { ablate, ablationSweep } from './ablation.ts';
+export type { AblationMode, HeadRef, PromptTokens, AblateOptions, AblationResult, AblationSweepOptions, AblationSweepResult, MetricSweepResult, TokenPrediction } from './ablation.ts';
+export { headScores, repeatedRandomTokens } from './headScores.ts';
+export type { HeadScores, RepeatedTokens, RepeatedTokensOptions } from './headScores.ts';
+export { activationPatching, patchEveryBlock, PATCH_KINDS, POSITION_PATCH_KINDS, HEAD_PATCH_KINDS, type PatchKind, type PositionPatchKind, type HeadPatchKind, type HeadByPositionKind, type PatchingMetric, type PatchingOptions, type PatchingGrid, type PatchingHeadPositionGrid, type PatchingResult, type EveryBlockResult } from './patching.ts';
+export { SweepProgress, abortError, isAbortError, throwIfAborted, yieldToEventLoop, type SweepOptions } from './sweep/progress.ts';
+export { availableCores } from './sweep/workerPool.ts';

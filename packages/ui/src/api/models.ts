@@ -1,0 +1,47 @@
+/** GET /api/models and GET /api/models/:id. */
+import { z } from 'zod';
+import { ModelId } from './common.ts';
+
+/** The architecture numbers a model picker shows. */
+export const ConfigSummary = z.object({
+  family: z.string(),
+  nLayers: z.number().int(),
+  nHeads: z.number().int(),
+  nKvHeads: z.number().int(),
+  dModel: z.number().int(),
+  dHead: z.number().int(),
+  /** null for attention-only models. */
+  dMlp: z.number().int().nullable(),
+  dVocab: z.number().int(),
+  nCtx: z.number().int(),
+  normType: z.string(),
+  positional: z.string(),
+  attnOnly: z.boolean(),
+  defaultPrependBos: z.boolean(),
+});
+
+export const ModelSummary = z.object({
+  id: ModelId,
+  config: ConfigSummary,
+  /** The tfjs backend the server runs on, e.g. "tensorflow (tfjs-node, CPU)". */
+  backend: z.string(),
+  params: z.number().int(),
+  /** Whether text prompts can be used (else send token ids). */
+  hasTokenizer: z.boolean(),
+});
+
+export const ModelsResponse = z.object({ models: z.array(ModelSummary), backend: z.string() });
+
+export const ModelDetail = ModelSummary.extend({
+  /** The full ModelConfig as loaded (every field of @hooklens/core's ModelConfig). */
+  fullConfig: z.record(z.string(), z.unknown()),
+  /** Every hook point name, in forward order. */
+  hookNames: z.array(z.string()),
+  /** Where the tokenizer came from, or null. */
+  tokenizer: z.string().nullable(),
+});
+
+export type ConfigSummary = z.infer<typeof ConfigSummary>;
+export type ModelSummary = z.infer<typeof ModelSummary>;
+export type ModelsResponse = z.infer<typeof ModelsResponse>;
+export type ModelDetail = z.infer<typeof ModelDetail>;

@@ -1,0 +1,11 @@
+export { createApp, BODY_LIMIT } from './app.ts';
+export type { App, AppOptions } from './app.ts';
+export { startServer, generateToken, DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from './listen.ts';
+export type { RunningServer, ServeOptions } from './listen.ts';
+export { ModelRegistry, modelIdFor, assignModelIds, checkpointsIn } from './models.ts';
+export type { ServedModel } from './models.ts';
+export { loadServedModels } from './loadModels.ts';
+export type { LoadModelsOptions } from './loadModels.ts';
+export { isLoopbackAddress } from './security.ts';
+export { ModelQueue } from './queue.ts';
+export { MAX_FINISHED, MAX_ACTIVE } from './jobs.ts';

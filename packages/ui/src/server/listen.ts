@@ -1,0 +1,66 @@
+/**
+ * Starting and stopping a server: what `hooklens serve` and the tests both call.
+ * Binding to anything but a loopback address needs a token (see security.ts).
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createApp } from './app.ts';
+import type { App, AppOptions } from './app.ts';
+import { isLoopbackAddress } from './security.ts';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7860;
+/** Shorter tokens are refused: the token is the only thing guarding a non-loopback server. */
+export const MIN_TOKEN_LENGTH = 16;
+
+export interface ServeOptions extends AppOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+export interface RunningServer extends App {
+  server: Server;
+  host: string;
+  port: number;
+  /** The address to open: http://127.0.0.1:PORT/ (with ?token=… when a token is required). */
+  url: string;
+  /** Stops listening, cancels running jobs and closes open connections (event streams). */
+  close(): Promise<void>;
+}
+
+/** A new random token, as `hooklens serve` prints for non-loopback addresses. */
+export function generateToken(): string {
+  return randomBytes(24).toString('hex');
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  if (!isLoopbackAddress(host)) {
+    if (!options.token) throw new Error(`refusing to serve on ${host} (reachable from other machines) without a token`);
+    if (options.token.length < MIN_TOKEN_LENGTH) throw new Error(`the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  }
+  const built = createApp(options);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = built.app.listen(options.port ?? DEFAULT_PORT, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    listening.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shown = host === '::1' ? '[::1]' : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${shown}:${port}/${options.token ? `?token=${options.token}` : ''}`;
+  return {
+    ...built,
+    server,
+    host,
+    port,
+    url,
+    async close() {
+      await built.jobs.cancelAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

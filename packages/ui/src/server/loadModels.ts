@@ -1,0 +1,29 @@
+/** Loading the checkpoints a server offers (--model PATH … and --models-dir DIR). */
+import { initBackend, loadModel } from '@hooklens/core';
+import type { BackendName } from '@hooklens/core';
+import { assignModelIds, checkpointsIn, ModelRegistry } from './models.ts';
+import type { ServedModel } from './models.ts';
+
+export interface LoadModelsOptions {
+  paths?: readonly string[];
+  modelsDir?: string;
+  tokenizer?: string;
+  backend?: BackendName;
+}
+
+export async function loadServedModels({ paths = [], modelsDir, tokenizer, backend }: LoadModelsOptions): Promise<ModelRegistry> {
+  const all = [...paths, ...(modelsDir ? checkpointsIn(modelsDir) : [])];
+  if (all.length === 0) throw new Error(modelsDir ? `no checkpoints found in ${modelsDir}` : 'no models to serve: give --model PATH or --models-dir DIR');
+  const info = await initBackend(backend);
+  const served: ServedModel[] = [];
+  try {
+    for (const { id, path } of assignModelIds(all)) {
+      const model = await loadModel(path, { ...(tokenizer !== undefined && { tokenizer }), ...(backend !== undefined && { backend }) });
+      served.push({ id, model });
+    }
+  } catch (error) {
+    for (const { model } of served) model.dispose();
+    throw error;
+  }
+  return new ModelRegistry(served, info.description);
+}

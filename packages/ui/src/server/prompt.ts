@@ -1,0 +1,48 @@
+/** Turning a request's prompt and token references into ids, with the API's error statuses. */
+import type { HookedTransformer } from '@hooklens/core';
+import { resolveToken } from '@hooklens/hooks';
+import type { Prompt, TokenLabel, TokenRef } from '../api/index.ts';
+import { HttpError } from './httpError.ts';
+
+/** Token ids of a prompt: text through the tokenizer, ids checked against the vocabulary; longer than n_ctx → 413. */
+export function promptIds(model: HookedTransformer, prompt: Prompt, prependBos: boolean | undefined, field = 'prompt'): number[] {
+  const { dVocab, nCtx } = model.config;
+  let ids: number[];
+  if (typeof prompt === 'string') {
+    if (!model.tokenizer) throw new HttpError(400, `${field}: this model has no tokenizer; send token ids instead of text`, { field });
+    ids = model.toTokens(prompt, prependBos === undefined ? {} : { prependBos });
+  } else {
+    const bad = prompt.findIndex((id) => id >= dVocab);
+    if (bad !== -1) throw new HttpError(400, `${field}.${bad}: token id ${prompt[bad]} is out of range [0, ${dVocab})`, { field: `${field}.${bad}` });
+    ids = [...prompt];
+  }
+  if (ids.length === 0) throw new HttpError(400, `${field}: encodes to no tokens`, { field });
+  if (ids.length > nCtx) throw new HttpError(413, `${field}: ${ids.length} tokens is longer than the model's context of ${nCtx} tokens (n_ctx)`, { field, limit: nCtx });
+  return ids;
+}
+
+/** Token labels as the UI shows them: the tokenizer's pieces, or '#id' without a tokenizer. */
+export function tokenLabels(model: HookedTransformer, ids: readonly number[]): string[] {
+  return model.tokenizer ? model.toStrTokens(ids) : ids.map((id) => `#${id}`);
+}
+
+export function tokenLabel(model: HookedTransformer, id: number): TokenLabel {
+  return { id, token: tokenLabels(model, [id])[0] };
+}
+
+/** A token named by id, '#ID' or one-token text; errors name the field. */
+export function tokenId(model: HookedTransformer, ref: TokenRef, field: string): number {
+  try {
+    return resolveToken(model, ref, field);
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'ToolInputError' || error.name === 'TokensError')) throw new HttpError(400, error.message.startsWith(field) ? error.message : `${field}: ${error.message}`, { field });
+    throw error;
+  }
+}
+
+/** Resolves a position (negative from the end) against a prompt length. */
+export function resolvePosition(position: number | undefined, length: number, field = 'position'): number {
+  const resolved = (position ?? -1) < 0 ? length + (position ?? -1) : position!;
+  if (resolved < 0 || resolved >= length) throw new HttpError(400, `${field}: ${position} is outside the prompt of ${length} tokens`, { field });
+  return resolved;
+}
