@@ -32,6 +32,16 @@ describe('parseOptions', () => {
     expect(() => parseOptions(argv, SPECS, 'x')).toThrow(message);
   });
 
+  it('collects a repeatable option in order, and fills a positional option from a bare argument', () => {
+    const specs: OptionSpec[] = [
+      { name: 'model', type: 'string', value: 'PATH', positional: true, repeatable: true, description: '' },
+      { name: 'revision', type: 'string', value: 'REV', description: '' },
+    ];
+    expect(parseOptions(['--model', 'a', '--model=b'], specs, 'x')).toEqual({ model: ['a', 'b'] });
+    expect(parseOptions(['gpt2', '--revision', 'main'], [{ ...specs[0], repeatable: false }, specs[1]], 'x')).toEqual({ model: 'gpt2', revision: 'main' });
+    expect(() => parseOptions(['gpt2', 'again'], [{ ...specs[0], repeatable: false }, specs[1]], 'x')).toThrow(/unexpected argument 'again'/);
+  });
+
   it('checks numbers', () => {
     expect(numberOption({ n: '12' }, 'n', 'x', { integer: true, min: 0 })).toBe(12);
     expect(numberOption({}, 'n', 'x')).toBeUndefined();

@@ -24,6 +24,8 @@ import { seededRandom } from '@hooklens/core';
 import type { ForwardHook, HookedTransformer } from '@hooklens/core';
 import { resolvePosition } from './cacheAnalysis.ts';
 import { logitDifference } from './metrics.ts';
+import { SweepProgress, throwIfAborted } from './sweep/progress.ts';
+import type { SweepOptions } from './sweep/progress.ts';
 import { resolveToken, ToolInputError } from './tokens.ts';
 
 export type AblationMode = 'zero' | 'mean' | 'resample';
@@ -76,11 +78,8 @@ export interface AblationResult {
   predictions: { clean: TokenPrediction[]; ablated: TokenPrediction[] }[];
 }
 
-export interface AblationSweepOptions extends CommonOptions {
-  /** Ablated copies of the prompt(s) per forward pass (default: as many as fit ~128 MiB of logits, at most a layer's heads). */
-  batchSize?: number;
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
+/** batchSize: ablated copies of the prompt(s) per forward pass (default: as many as fit ~128 MiB of logits, at most a layer's heads). */
+export interface AblationSweepOptions extends CommonOptions, SweepOptions {
   /** Sweep only these layers' heads (default: all); the other rows of the grids are NaN. */
   layers?: readonly number[];
   /**
@@ -195,11 +194,10 @@ export async function ablationSweep(model: HookedTransformer, tokens: PromptToke
 
     const lossDelta = Array.from({ length: nLayers }, () => new Array<number>(nHeads).fill(NaN));
     const metricDelta = Array.from({ length: nLayers }, () => new Array<number>(nHeads).fill(NaN));
-    const total = layers.length * nHeads;
-    let done = 0;
+    const progress = new SweepProgress(layers.length * nHeads, options.onProgress, options.signal);
     for (const layer of layers) {
       for (let first = 0; first < nHeads; first += batchSize) {
-        throwIfAborted(options.signal);
+        await progress.checkpoint();
         const heads = Array.from({ length: Math.min(batchSize, nHeads - first) }, (_, i) => first + i);
         const copies = heads.length;
         const keep = headKeepMask(model, heads.map((head) => [head]), batch);
@@ -229,10 +227,7 @@ export async function ablationSweep(model: HookedTransformer, tokens: PromptToke
         } finally {
           tf.dispose([residual, ...Object.values(values)]);
         }
-        done += copies;
-        options.onProgress?.(done, total);
-        // Let cancellation and progress reach the caller between batches.
-        await new Promise((resolve) => setImmediate(resolve));
+        progress.advance(copies);
       }
     }
     throwIfAborted(options.signal);
@@ -315,13 +310,6 @@ function sweepBatchSize(requested: number | undefined, nHeads: number, logitsPer
   // Even batches: 12 heads with room for 10 run as 6 + 6, not 10 + 2.
   const batches = Math.ceil(nHeads / Math.min(fit, nHeads));
   return Math.ceil(nHeads / batches);
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (!signal?.aborted) return;
-  const error = new Error('sweep cancelled');
-  error.name = 'AbortError';
-  throw error;
 }
 
 // ---------------------------------------------------------------- ablation values

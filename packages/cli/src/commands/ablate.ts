@@ -7,6 +7,7 @@ import { MODEL_OPTIONS } from './modelOptions.ts';
 import { numberOption, stringOption } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
+import { progressBar } from '../progressBar.ts';
 import { readTokensFile } from '../tokensFile.ts';
 
 const MODES: readonly AblationMode[] = ['zero', 'mean', 'resample'];
@@ -179,20 +180,3 @@ function formatPredictions(model: HookedTransformer, rows: number[][], position:
   return lines;
 }
 
-/** A progress bar on stderr, only when stderr is a terminal (pipes and logs stay clean). */
-export function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let drawn = false;
-  return {
-    update(done, total) {
-      if (!tty) return;
-      const width = 30;
-      const filled = Math.round((width * done) / Math.max(total, 1));
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`);
-      drawn = true;
-    },
-    end() {
-      if (drawn) process.stderr.write('\n');
-    },
-  };
-}

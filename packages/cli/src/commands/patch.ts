@@ -3,7 +3,7 @@ import type { PatchingResult, PatchKind } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
-import { progressBar } from './ablate.ts';
+import { progressBar } from '../progressBar.ts';
 import { numberOption, stringOption } from '../args.ts';
 import type { OptionValues } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';

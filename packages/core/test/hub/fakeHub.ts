@@ -124,7 +124,9 @@ function route(hub: Omit<FakeHub, 'url' | 'close'>, request: IncomingMessage, re
   // The size probe (bytes=0-0) is never cut; the download itself is, once.
   if (hub.truncate.has(key) && body.length > 1) {
     hub.truncate.delete(key);
-    response.write(body.subarray(0, body.length >> 1), () => response.socket?.destroy());
+    // A FIN after the first half (not a reset, which may drop bytes the client has not read yet):
+    // the client sees exactly half the file, then the connection close before content-length.
+    response.write(body.subarray(0, body.length >> 1), () => setTimeout(() => response.socket?.end(), 50));
     return;
   }
   response.end(body);
