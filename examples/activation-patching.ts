@@ -3,55 +3,43 @@
  * stream positions, at which layers, carry the information that the answer is the indirect
  * object?
  *
- *   pnpm exec tsx examples/activation-patching.ts [--model PATH] [--kind resid_pre]
+ *   pnpm exec tsx examples/activation-patching.ts [--model PATH|NAME] [--kind resid_pre]
  *
- * Clean:     "When Mary and John went to the store, John gave a drink to"  → " Mary"
- * Corrupted: "When Mary and John went to the store, Mary gave a drink to"  → " John"
+ * Clean:     "When Mary and John went to the store, John gave a drink to"  → "Mary"
+ * Corrupted: "When Mary and John went to the store, Mary gave a drink to"  → "John"
  * (names swapped in the second clause, so both prompts have the same tokens but one.)
  * Each cell runs the corrupted prompt with the clean residual stream copied in at one
  * (layer, position) and reports the logit difference answer − wrong, scaled so clean = 1 and
- * corrupted = 0. On GPT-2 (--model path/to/gpt2) the information moves from the second-clause
- * name to the final position in the middle layers.
+ * corrupted = 0.
  *
- * Defaults to the stories260K toy model in ../shared. Its 512-token vocabulary has no single
- * token for "Mary" or "John", so the example falls back to the first pair of names that are
- * single tokens there (Lily and Tim) and says so.
+ * Defaults to toy-ioi (shipped in packages/core/models): the information sits at the second
+ * "John" in layer 0 and has moved to the final "to" by layer 1 (--kind z: head L0H3 moves it).
+ * On GPT-2 (--model path/to/gpt2) the same move happens in the middle layers. A tokenizer with
+ * no single token for "Mary" or "John" (stories260K's 512 pieces) gets the first pair of names
+ * that are single tokens there (Lily and Tim), and the example says so.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { initBackend, loadModel } from '@hooklens/core';
-import type { HookedTransformer } from '@hooklens/core';
 import { activationPatching, PATCH_KINDS, type HeadPatchKind, type PositionPatchKind } from '@hooklens/hooks';
+import type { HookedTransformer } from '@hooklens/core';
+import { openExample } from './openExample.ts';
 
-const DEFAULT_MODEL = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
-
-const { values } = parseArgs({ options: { model: { type: 'string' }, kind: { type: 'string' } } });
-const modelPath = values.model ?? DEFAULT_MODEL;
+const { model, values } = await openExample({ defaultModel: 'toy-ioi', options: { kind: { type: 'string' } } });
 // Grid kinds only (layer × position or layer × head); the *_by_pos kinds have a third axis.
 const kind = (values.kind ?? 'resid_pre') as PositionPatchKind | HeadPatchKind;
-if (!existsSync(modelPath)) {
-  console.error(`no model at ${modelPath}; pass --model PATH`);
-  process.exit(1);
-}
 if (!PATCH_KINDS.includes(kind) || kind.endsWith('_by_pos')) {
   console.error(`--kind must be one of ${PATCH_KINDS.filter((k) => !k.endsWith('_by_pos')).join(', ')}`);
   process.exit(1);
 }
 
-const backend = await initBackend();
-console.log(`backend: ${backend.description}`);
-const model = await loadModel(modelPath);
-
 /**
  * The id of `name` as it appears mid-sentence (after a space), if that is one token. GPT-2
  * style tokenizers spell it " Mary"; SentencePiece ones add the space themselves ("Mary" →
- * "▁Mary"), so both spellings are tried. The id must also occur in the prompt.
+ * "▁Mary"), so both spellings are tried. The id must also occur in the prompt, and read as
+ * the name: a word-level tokenizer encodes a word it does not know as one token, "<unk>".
  */
 function nameToken(model: HookedTransformer, name: string, prompt: number[]): number | undefined {
   for (const spelling of [` ${name}`, name]) {
     const ids = model.toTokens(spelling, { prependBos: false });
-    if (ids.length === 1 && prompt.includes(ids[0])) return ids[0];
+    if (ids.length === 1 && prompt.includes(ids[0]) && model.toSingleStrToken(ids[0]).trim() === name) return ids[0];
   }
   return undefined;
 }
@@ -77,16 +65,17 @@ if (!chosen) {
 const { clean, corrupted, answer, wrong, names } = chosen;
 console.log(`clean:     ${JSON.stringify(model.toString(clean))}`);
 console.log(`corrupted: ${JSON.stringify(model.toString(corrupted))}`);
-console.log(`metric: logit(${JSON.stringify(model.toStrTokens([answer])[0])} #${answer}) − logit(${JSON.stringify(model.toStrTokens([wrong])[0])} #${wrong}) at the last position  [${names.join(' vs ')}]`);
+console.log(`metric: logit(${JSON.stringify(model.toSingleStrToken(answer))} #${answer}) − logit(${JSON.stringify(model.toSingleStrToken(wrong))} #${wrong}) at the last position  [${names.join(' vs ')}]`);
 
 const started = performance.now();
 // One clean and one corrupted run cache what is needed; every cell then runs as part of a
 // batch that starts at the cell's layer and unembeds only the last position.
+const tty = process.stderr.isTTY === true;
 const grid = await activationPatching(model, clean, corrupted, {
   kind, answer, wrong,
-  onProgress: (done, total) => process.stderr.write(`\r${done}/${total} cells`),
+  onProgress: (done, total) => { if (tty) process.stderr.write(`\r${done}/${total} cells`); },
 });
-process.stderr.write('\n');
+if (tty) process.stderr.write('\n');
 console.log(`${kind}: ${grid.rows.length} × ${grid.cols.length} cells in ${((performance.now() - started) / 1000).toFixed(2)} s; metric clean ${grid.clean.toFixed(3)}, corrupted ${grid.corrupted.toFixed(3)}`);
 console.log();
 

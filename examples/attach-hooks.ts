@@ -1,49 +1,42 @@
 /**
  * Reading and editing activations through hook points, TransformerLens style.
  *
- *   pnpm exec tsx examples/attach-hooks.ts [--model PATH] [--prompt TEXT] [--layer L] [--head H]
+ *   pnpm exec tsx examples/attach-hooks.ts [--model PATH|NAME] [--prompt TEXT] [--layer L] [--head H]
  *
  * 1. runWithCache: read activations (and their TransformerLens shapes).
  * 2. runWithHooks: zero each attention head's output (hook_z) of one layer, one run at a time,
  *    and see how the next-token prediction changes.
- * 3. withHooks: attach hooks for the duration of a block of code (here: peek at an attention pattern).
+ * 3. withHooks: attach hooks for the duration of a block of code (here: peek at the attention
+ *    pattern of the head that step 2 found mattered most, unless --head names one).
  * 4. addHook / resetHooks: a long-lived hook that stays until removed.
  *
- * Defaults to the stories260K toy model in ../shared; any checkpoint works with --model.
+ * Defaults to toy-ioi (shipped in packages/core/models), which completes "When Mary and John
+ * went to the store, John gave a drink to" with "Mary": in its layer 0 one head looks from the
+ * last word back at the repeated name, and zeroing it halves the answer's probability. Any
+ * checkpoint works with --model (--layer defaults to 0).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadModel } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
+import { openExample } from './openExample.ts';
 
-const DEFAULT_MODEL = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
-
-const { values } = parseArgs({
-  options: { model: { type: 'string' }, prompt: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' } },
+const { model, values } = await openExample({
+  defaultModel: 'toy-ioi',
+  options: { prompt: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' } },
 });
-const modelPath = values.model ?? DEFAULT_MODEL;
-if (!existsSync(modelPath)) {
-  console.error(`no model at ${modelPath}; pass --model PATH`);
-  process.exit(1);
-}
-
-const backend = await initBackend();
-console.log(`backend: ${backend.description}`);
-const model = await loadModel(modelPath);
 const tensorsAtStart = tf.memory().numTensors; // the model's own (weights, rotary tables)
 const { nLayers, nHeads } = model.config;
-const layer = Number(values.layer ?? nLayers - 1);
-const head = Number(values.head ?? 0);
-if (!(Number.isInteger(layer) && layer >= 0 && layer < nLayers && Number.isInteger(head) && head >= 0 && head < nHeads)) {
+// Layer 0 by default: in toy-ioi that is where the end position reads which name was repeated.
+const layer = Number(values.layer ?? 0);
+const chosenHead = values.head === undefined ? undefined : Number(values.head);
+const inRange = (n: number, size: number) => Number.isInteger(n) && n >= 0 && n < size;
+if (!inRange(layer, nLayers) || (chosenHead !== undefined && !inRange(chosenHead, nHeads))) {
   console.error(`--layer must be in [0, ${nLayers}) and --head in [0, ${nHeads})`);
   process.exit(1);
 }
-const prompt = values.prompt ?? 'Once upon a time there was a little girl named';
+const prompt = values.prompt ?? 'When Mary and John went to the store, John gave a drink to';
 const tokens = model.toTokens(prompt);
 const last = tokens.length - 1;
-const show = (id: number) => JSON.stringify(model.toStrTokens([tokens[last], id])[1]);
+const show = (id: number) => JSON.stringify(model.toSingleStrToken(id, tokens[last]));
 
 /** Top next token after the last position, with its probability; frees what it allocates. */
 function prediction(logits: tf.Tensor3D): { id: number; prob: number; probs: Float32Array } {
@@ -74,17 +67,21 @@ function zeroHead(model: HookedTransformer, layer: number, head: number): tf.Ten
   }
 }
 console.log(`\n2. runWithHooks: zero one head's hook_z in layer ${layer}; p(${show(before.id)}) was ${(before.prob * 100).toFixed(1)}%`);
+let mostNeeded = { head: 0, prob: Infinity };
 for (let h = 0; h < nHeads; h++) {
   const ablated = zeroHead(model, layer, h);
   const after = prediction(ablated);
   ablated.dispose();
+  if (after.probs[before.id] < mostNeeded.prob) mostNeeded = { head: h, prob: after.probs[before.id] };
   const change = `p(${show(before.id)}) ${(after.probs[before.id] * 100).toFixed(1)}%`;
   console.log(`   L${layer}H${h} zeroed: ${change}, top ${show(after.id)} ${(after.prob * 100).toFixed(1)}%`);
 }
 
 // --- 3. Hooks for the duration of a block ----------------------------------------------------
 // withHooks attaches the hooks, runs the body, and removes them even if the body throws.
-// This hook only reads: it returns nothing, so the activation is left as it is.
+// This hook only reads: it returns nothing, so the activation is left as it is. Without --head,
+// look at the head whose removal hurt the prediction most: what it attends to is what it passes on.
+const head = chosenHead ?? mostNeeded.head;
 let attention: number[] = [];
 const peekPattern = (pattern: tf.Tensor) => {
   // [batch, head, query, key]: where the chosen head looks from the last position.

@@ -1,36 +1,39 @@
 /**
  * Which attention heads matter for a prompt? Zero-ablate every head in turn and measure how
- * much the next-token loss rises (and, with --answer/--wrong, how the logit difference moves).
+ * much the next-token loss rises, and how the logit difference between the right and the
+ * wrong answer moves.
  *
- *   pnpm exec tsx examples/head-ablation-sweep.ts [--model PATH] [--prompt TEXT] [--mode zero|mean|resample] [--answer TOKEN --wrong TOKEN]
+ *   pnpm exec tsx examples/head-ablation-sweep.ts [--model PATH|NAME] [--prompt TEXT] [--mode zero|mean|resample] [--answer TOKEN --wrong TOKEN]
  *
- * Defaults to the stories260K toy model in ../shared (a 5-layer llama2.c model trained on
- * TinyStories); any checkpoint loadModel understands works with --model.
+ * Defaults to toy-ioi (shipped in packages/core/models) on "When Mary and John went to the
+ * store, John gave a drink to", answer "Mary", wrong "John". Any checkpoint loadModel
+ * understands works with --model; if " Mary" and " John" are not single tokens there, the
+ * sweep measures the loss alone.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { initBackend, loadModel } from '@hooklens/core';
-import { ablate, ablationSweep } from '@hooklens/hooks';
+import { ablate, ablationSweep, resolveToken } from '@hooklens/hooks';
 import type { AblationMode } from '@hooklens/hooks';
+import { openExample } from './openExample.ts';
 
-const DEFAULT_MODEL = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
-
-const { values } = parseArgs({ options: { model: { type: 'string' }, prompt: { type: 'string' }, mode: { type: 'string' }, answer: { type: 'string' }, wrong: { type: 'string' } } });
-const modelPath = values.model ?? DEFAULT_MODEL;
-if (!existsSync(modelPath)) {
-  console.error(`no model at ${modelPath}; pass --model PATH`);
-  process.exit(1);
-}
-
-const backend = await initBackend();
-console.log(`backend: ${backend.description}`);
-const model = await loadModel(modelPath);
-const prompt = values.prompt ?? 'Lily and Tim went to the park. Lily found a red ball. Tim wanted the ball too, so Lily gave the ball to';
+const { model, values } = await openExample({
+  defaultModel: 'toy-ioi',
+  options: { prompt: { type: 'string' }, mode: { type: 'string' }, answer: { type: 'string' }, wrong: { type: 'string' } },
+});
+const prompt = values.prompt ?? 'When Mary and John went to the store, John gave a drink to';
 const tokens = model.toTokens(prompt); // BOS as the model family expects
 const mode = (values.mode ?? 'zero') as AblationMode;
-// The default prompt ends where the model should name Tim (not Lily): a logit difference to watch.
-const metric = values.answer !== undefined ? { answer: values.answer, wrong: values.wrong ?? '' } : values.prompt === undefined ? { answer: 'Tim', wrong: 'Lily' } : {};
+
+/** The default prompt's answer and wrong name, if this tokenizer has each as one token. */
+function defaultMetric(): { answer?: string; wrong?: string } {
+  try {
+    // A leading space: GPT-2 spells a mid-sentence name " Mary"; word-level tokenizers ignore it.
+    for (const name of [' Mary', ' John']) resolveToken(model, name);
+    return { answer: ' Mary', wrong: ' John' };
+  } catch {
+    console.log('" Mary" / " John" are not single tokens for this tokenizer: measuring the loss only');
+    return {};
+  }
+}
+const metric = values.answer !== undefined ? { answer: values.answer, wrong: values.wrong ?? '' } : values.prompt === undefined ? defaultMetric() : {};
 
 // Batched: each forward pass carries several copies of the prompt, each with a different head
 // ablated, and starts at the ablated layer from the clean residual stream (earlier layers
@@ -43,12 +46,12 @@ console.log(`${tokens.length} tokens, ${mode} ablation of ${model.config.nLayers
 
 const grid = (title: string, rows: number[][]) => {
   console.log(`\n${title}`);
-  console.log(`     ${rows[0].map((_, head) => `H${head}`.padStart(7)).join('')}`);
-  rows.forEach((row, layer) => console.log(`L${layer}`.padEnd(5) + row.map((v) => `${v > 0 ? '+' : ''}${v.toFixed(3)}`.padStart(7)).join('')));
+  console.log(`     ${rows[0].map((_, head) => `H${head}`.padStart(8)).join('')}`);
+  rows.forEach((row, layer) => console.log(`L${layer}`.padEnd(5) + row.map((v) => `${v > 0 ? '+' : ''}${v.toFixed(3)}`.padStart(8)).join('')));
 };
 grid('Δ loss when the head is ablated [layer × head]', sweep.lossDelta);
 const ranked = sweep.lossDelta.flatMap((row, layer) => row.map((delta, head) => ({ layer, head, delta }))).sort((a, b) => b.delta - a.delta);
-console.log(`\nmost important heads (largest loss increase): ${ranked.slice(0, 5).map((h) => `${h.layer}.${h.head} (+${h.delta.toFixed(3)})`).join(', ')}`);
+console.log(`\nmost important heads (largest loss increase): ${ranked.slice(0, 5).map((h) => `L${h.layer}H${h.head} (+${h.delta.toFixed(3)})`).join(', ')}`);
 if (sweep.metricDelta) {
   grid(`Δ logit difference ${JSON.stringify(metric.answer)} − ${JSON.stringify(metric.wrong)} (clean ${sweep.metricClean!.toFixed(3)})`, sweep.metricDelta);
 }
@@ -56,7 +59,7 @@ if (sweep.metricDelta) {
 // Ablating the top heads together is usually worse than any one alone: heads back each other up.
 const top = ranked.slice(0, 3).map(({ layer, head }) => ({ layer, head }));
 const together = await ablate(model, tokens, { heads: top, mode, ...metric });
-console.log(`\nablating ${top.map((h) => `${h.layer}.${h.head}`).join(', ')} together: loss ${together.lossClean.toFixed(4)} → ${together.lossAblated.toFixed(4)}`);
+console.log(`\nablating ${top.map((h) => `L${h.layer}H${h.head}`).join(', ')} together: loss ${together.lossClean.toFixed(4)} → ${together.lossAblated.toFixed(4)}`);
 const show = (p: { text?: string; token: number; probability: number }[]) => p.slice(0, 3).map((x) => `${JSON.stringify(x.text ?? `#${x.token}`)} ${(100 * x.probability).toFixed(0)}%`).join(', ');
 console.log(`next token  clean: ${show(together.predictions[0].clean)}\n           ablated: ${show(together.predictions[0].ablated)}`);
 model.dispose();

@@ -2,30 +2,18 @@
  * The logit lens: decode the residual stream after every layer as if it were the last,
  * to watch the model's prediction form layer by layer.
  *
- *   pnpm exec tsx examples/logit-lens.ts [--model PATH] [--prompt TEXT]
+ *   pnpm exec tsx examples/logit-lens.ts [--model PATH|NAME] [--prompt TEXT]
  *
- * Defaults to the stories260K toy model in ../shared (a 5-layer llama2.c model trained on
- * TinyStories); any checkpoint loadModel understands works with --model.
+ * Defaults to toy-ioi, the 4-layer model shipped in packages/core/models that was trained on
+ * indirect-object sentences: after "When Mary and John went to the store, John gave a drink to"
+ * it says "Mary", and the lens shows in which layer that answer appears. Any checkpoint
+ * loadModel understands works with --model (GPT-2, a llama2.c .bin, …).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { initBackend, loadModel } from '@hooklens/core';
 import { logitLens } from '@hooklens/hooks';
+import { openExample } from './openExample.ts';
 
-const DEFAULT_MODEL = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
-
-const { values } = parseArgs({ options: { model: { type: 'string' }, prompt: { type: 'string' } } });
-const modelPath = values.model ?? DEFAULT_MODEL;
-if (!existsSync(modelPath)) {
-  console.error(`no model at ${modelPath}; pass --model PATH`);
-  process.exit(1);
-}
-
-const backend = await initBackend();
-console.log(`backend: ${backend.description}`);
-const model = await loadModel(modelPath);
-const prompt = values.prompt ?? 'Once upon a time there was a little girl named';
+const { model, values } = await openExample({ defaultModel: 'toy-ioi', options: { prompt: { type: 'string' } } });
+const prompt = values.prompt ?? 'When Mary and John went to the store, John gave a drink to';
 const tokens = model.toTokens(prompt); // BOS as the model family expects
 
 // One forward pass caches every blocks.L.hook_resid_pre (and the final residual); the lens

@@ -20,8 +20,10 @@ export interface LoadModelOptions {
  * own format), detected by its contents, with its tokenizer, into a HookedTransformer.
  *
  * @example
- * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
- * const { text } = await model.generate('Once upon a time', { maxNewTokens: 20 });
+ * // A model shipped in packages/core/models (path from the repository root).
+ * const model = await loadModel('packages/core/models/toy-ioi');
+ * const { text } = await model.generate('When Mary and John went to the store , John gave a drink to', { maxNewTokens: 1, temperature: 0 });
+ * console.log(text); // " Mary"
  */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<HookedTransformer> {
   await initBackend(options.backend);

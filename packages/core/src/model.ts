@@ -216,6 +216,17 @@ export class HookedTransformer {
     return ids.map((id, index) => tokenizer.tokenToString(id, index > 0 ? ids[index - 1] : undefined));
   }
 
+  /**
+   * One token's text as it reads after `previous` (TransformerLens' to_single_str_token). With no
+   * `previous`, as it reads inside a text: llama2.c pieces keep the leading space they drop
+   * right after BOS, so a predicted " Tim" shows as " Tim", not "Tim".
+   */
+  toSingleStrToken(id: number, previous?: number): string {
+    const tokenizer = this.requireTokenizer();
+    // Only BOS (or nothing) before a token triggers the after-BOS rule; EOS stands for any ordinary token.
+    return tokenizer.tokenToString(id, previous ?? tokenizer.eosTokenId ?? id);
+  }
+
   toString(ids: readonly number[]): string {
     return this.requireTokenizer().decode([...ids]);
   }

@@ -12,12 +12,12 @@
  * import { loadModel, initBackend } from '@hooklens/core';
  * import { ablate, ablationSweep } from '@hooklens/hooks';
  * await initBackend();
- * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
- * const tokens = model.toTokens('Once upon a time, there was a little girl named Lily.');
- * const one = await ablate(model, tokens, { heads: [{ layer: 1, head: 3 }], mode: 'mean' });
- * console.log(one.lossClean, one.lossAblated);
- * const sweep = await ablationSweep(model, tokens, { mode: 'zero', onProgress: (d, t) => console.log(d, t) });
- * console.log(sweep.lossDelta); // [layer][head]
+ * const model = await loadModel('packages/core/models/toy-ioi'); // from the repository root
+ * const tokens = model.toTokens('When Mary and John went to the store , John gave a drink to');
+ * const one = await ablate(model, tokens, { heads: [{ layer: 0, head: 3 }], mode: 'mean', answer: 'Mary', wrong: 'John' });
+ * console.log(one.lossClean, one.lossAblated, one.metricClean, one.metricAblated);
+ * const sweep = await ablationSweep(model, tokens, { mode: 'zero', answer: 'Mary', wrong: 'John', onProgress: (d, t) => console.log(d, t) });
+ * console.log(sweep.lossDelta, sweep.metricDelta); // [layer][head]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { seededRandom } from '@hooklens/core';
@@ -406,7 +406,7 @@ async function topPredictions(model: HookedTransformer, logits: tf.Tensor3D, pos
   tf.dispose([values, indices]);
   return ids.map((row, r) => row.map((token, k) => ({
     token,
-    ...(model.tokenizer && { text: model.toStrTokens([rows[r][position], token])[1] }),
+    ...(model.tokenizer && { text: model.toSingleStrToken(token, rows[r][position]) }),
     probability: probabilities[r][k],
   })));
 }

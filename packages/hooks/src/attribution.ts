@@ -19,9 +19,9 @@
  * Returns plain data; nothing is left allocated.
  *
  * @example
- * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
- * const tokens = model.toTokens('Lily and Tom went to the park. Tom gave the ball to');
- * const dla = directLogitAttribution(model, tokens, { answer: resolveToken(model, 'Lily'), wrong: resolveToken(model, 'Tom') });
+ * const model = await loadModel('packages/core/models/toy-ioi'); // from the repository root
+ * const tokens = model.toTokens('When Mary and John went to the store , John gave a drink to');
+ * const dla = directLogitAttribution(model, tokens, { answer: resolveToken(model, 'Mary'), wrong: resolveToken(model, 'John') });
  * console.log(dla.total, dla.layers, dla.heads);
  */
 import * as tf from '@tensorflow/tfjs-core';

@@ -13,9 +13,9 @@
  * import { loadModel, initBackend } from '@hooklens/core';
  * import { headScores } from '@hooklens/hooks';
  * await initBackend();
- * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
- * const scores = await headScores(model, { seqLen: 40, batch: 8 });
- * console.log(scores.induction); // [layer][head]
+ * const model = await loadModel('packages/core/models/toy-induction'); // from the repository root
+ * const scores = await headScores(model, { seqLen: 20, batch: 8 });
+ * console.log(scores.induction); // [layer][head]: layer 1's heads score about 0.95
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { seededRandom } from '@hooklens/core';

@@ -10,3 +10,4 @@ export type { HeadScores, RepeatedTokens, RepeatedTokensOptions } from './headSc
 export { activationPatching, patchEveryBlock, PATCH_KINDS, POSITION_PATCH_KINDS, HEAD_PATCH_KINDS, type PatchKind, type PositionPatchKind, type HeadPatchKind, type HeadByPositionKind, type PatchingMetric, type PatchingOptions, type PatchingGrid, type PatchingHeadPositionGrid, type PatchingResult, type EveryBlockResult } from './patching.ts';
 export { SweepProgress, abortError, isAbortError, throwIfAborted, yieldToEventLoop, type SweepOptions } from './sweep/progress.ts';
 export { availableCores } from './sweep/workerPool.ts';
+export * from './experiment/run.ts';

@@ -11,8 +11,8 @@
  * allocated.
  *
  * @example
- * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
- * const lens = logitLens(model, model.toTokens('Once upon a time'), { topK: 3 });
+ * const model = await loadModel('packages/core/models/toy-ioi'); // from the repository root
+ * const lens = logitLens(model, model.toTokens('When Mary and John went to the store , John gave a drink to'), { topK: 3 });
  * lens.layers.forEach((layer, i) => console.log(layer, lens.top[i].map((k) => k[0].token)));
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -139,5 +139,5 @@ function unembedNormalized(model: HookedTransformer, residual: tf.Tensor2D): tf.
 
 /** A predicted token's text as it would read after `previous` ('#id' without a tokenizer). */
 function nextTokenString(model: HookedTransformer, id: number, previous: number): string {
-  return model.tokenizer ? model.tokenizer.tokenToString(id, previous) : `#${id}`;
+  return model.tokenizer ? model.toSingleStrToken(id, previous) : `#${id}`;
 }

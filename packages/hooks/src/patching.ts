@@ -16,10 +16,10 @@
  * Cells can also be spread over worker threads (`workers`, see sweep/workerPool.ts).
  *
  * @example
- * const model = await loadModel('../shared/models/stories260K/stories260K.bin');
- * const clean = model.toTokens('When Mary and John went to the store, John gave a drink to');
- * const corrupted = model.toTokens('When Mary and John went to the store, Mary gave a drink to');
- * const answer = resolveToken(model, ' Mary', 'answer'), wrong = resolveToken(model, ' John', 'wrong');
+ * const model = await loadModel('packages/core/models/toy-ioi'); // from the repository root
+ * const clean = model.toTokens('When Mary and John went to the store , John gave a drink to');
+ * const corrupted = model.toTokens('When Mary and John went to the store , Mary gave a drink to');
+ * const answer = resolveToken(model, 'Mary', 'answer'), wrong = resolveToken(model, 'John', 'wrong');
  * const grid = await activationPatching(model, clean, corrupted, { kind: 'resid_pre', answer, wrong });
  * console.table(grid.values.map((row, i) => [grid.rows[i], ...row.map((v) => v.toFixed(2))]));
  */

@@ -20,7 +20,7 @@ export function resolveToken(model: HookedTransformer, token: string | number, w
     // SentencePiece-style tokenizers (llama2.c) add the leading space themselves: " girl"
     // is the token that "girl" encodes to, and shows as " girl" in the middle of a text.
     const unspaced = model.toTokens(token.slice(1), { prependBos: false });
-    if (unspaced.length === 1 && model.toStrTokens([model.tokenizer?.eosTokenId ?? 0, unspaced[0]])[1] === token) return unspaced[0];
+    if (unspaced.length === 1 && model.toSingleStrToken(unspaced[0]) === token) return unspaced[0];
   }
   if (ids.length !== 1) {
     const pieces = model.toStrTokens(ids).map((piece) => JSON.stringify(piece)).join(', ');

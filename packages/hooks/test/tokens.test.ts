@@ -19,6 +19,13 @@ describe.skipIf(!existsSync(stories))('resolveToken (stories260K, a llama2.c tok
     expect(model.toTokens('Once Lily', { prependBos: false }).at(-1)).toBe(lily);
   });
 
+  it('labels a lone token as it reads inside a text, and without its space right after BOS', () => {
+    const lily = resolveToken(model, ' Lily');
+    expect(model.toSingleStrToken(lily)).toBe(' Lily');
+    expect(model.toSingleStrToken(lily, 1)).toBe('Lily');
+    expect(model.toSingleStrToken(lily, resolveToken(model, ' Once'))).toBe(' Lily');
+  });
+
   it('names the problem for several tokens, out-of-range ids and empty input', () => {
     expect(() => resolveToken(model, ' girl', 'answer')).toThrow(/answer " girl" is \d+ tokens .*give a single token or #ID/);
     expect(() => resolveToken(model, '#512', 'wrong')).toThrow(/wrong id 512 is out of range \[0, 512\)/);

@@ -9,6 +9,7 @@ import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
 import { progressBar } from '../progressBar.ts';
 import { readTokensFile } from '../tokensFile.ts';
+import { experimentPath, metricSettings, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
 
 const MODES: readonly AblationMode[] = ['zero', 'mean', 'resample'];
 
@@ -24,7 +25,7 @@ export const ablateCommand: Command = {
       'resample writes each row the activation of a different row of a same-length reference batch (--seed picks which).',
     '--sweep ablates every head in turn (batched: several ablated copies per forward pass, each starting at the ablated layer) and prints the ' +
       '[layer × head] grid of loss changes (and metric changes with --answer/--wrong). --json prints lossDelta/metricDelta as [layer][head] arrays.',
-    'TOKEN is text that encodes to one token (" Lily") or #ID. --tokens-file holds a JSON batch [[id, …], …] used exactly as given.',
+    'TOKEN is text that encodes to one token ("Mary" for toy-ioi, " Mary" for GPT-2) or #ID. --tokens-file holds a JSON batch [[id, …], …] used exactly as given.',
   ],
   options: [
     ...MODEL_OPTIONS,
@@ -42,10 +43,11 @@ export const ablateCommand: Command = {
     { name: 'position', type: 'string', value: 'P', description: 'position the metric and predictions read (default -1, the last; negative counts from the end)' },
     { name: 'batch-size', type: 'string', value: 'N', description: '--sweep: ablated copies per forward pass (default: what fits ~128 MiB of logits)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object instead of tables' },
+    SAVE_EXPERIMENT_OPTION,
   ],
   examples: [
-    'hooklens ablate --model ../shared/models/stories260K/stories260K.bin --prompt "Once upon a time, there was a little girl named Lily." --heads 1.3,2.0',
-    'hooklens ablate --model ../shared/models/stories260K/stories260K.bin --prompt "Lily and Tom went to the park. Tom gave the ball to" --sweep --answer " Lily" --wrong " Tom"',
+    'hooklens ablate --model toy-induction --prompt "t5 t17 t3 t42 t8 t30 t11 t26 t5 t17 t3 t42 t8 t30 t11 t26" --heads 1.0,1.1,1.2,1.3',
+    'hooklens ablate --model toy-ioi --prompt "When Mary and John went to the store , John gave a drink to" --sweep --answer Mary --wrong John',
   ],
   async run(values, globals) {
     const command = 'ablate';
@@ -73,6 +75,7 @@ export const ablateCommand: Command = {
     if (referenceFile !== undefined && mode === 'zero') throw new UsageError('ablate: --reference-file needs --mode mean or resample');
     const fileRows = tokensFile === undefined ? undefined : readTokensFile(tokensFile);
     const reference = referenceFile === undefined ? undefined : readTokensFile(referenceFile);
+    const saveTo = experimentPath(values);
 
     const { model, path } = await openModel(values, globals);
     try {
@@ -85,10 +88,12 @@ export const ablateCommand: Command = {
         ...(seed !== undefined && { seed }),
       };
       const json = values.json === true;
+      const saved = { prompts: { prompts: fileRows ?? [prompt!], ...(reference && { reference }) }, mode, ...metricSettings(answer, wrong, position), ...(seed !== undefined && { seed }) };
       if (sweep) {
         const progress = progressBar('sweeping heads');
         const result = await withFileContext(tokensFile, referenceFile, () => ablationSweep(model, rows, { ...common, ...(batchSize !== undefined && { batchSize }), onProgress: progress.update }))
           .finally(progress.end);
+        saveExperiment(saveTo, values, model, { kind: 'ablation-sweep', ...saved, ...(batchSize !== undefined && { batchSize }) });
         if (json) {
           process.stdout.write(`${JSON.stringify({ model: path, tokens: rows, mode, ...metricTokens(answer, wrong), ...result })}\n`);
         } else {
@@ -107,6 +112,7 @@ export const ablateCommand: Command = {
         return;
       }
       const result = await withFileContext(tokensFile, referenceFile, () => ablate(model, rows, { ...common, heads, mlps }));
+      saveExperiment(saveTo, values, model, { kind: 'ablation', ...saved, heads, mlps });
       const ablated = { heads: heads.map(({ layer, head }) => `${layer}.${head}`), mlps };
       if (json) {
         process.stdout.write(`${JSON.stringify({ model: path, tokens: rows, mode, ...ablated, ...metricTokens(answer, wrong), ...result })}\n`);

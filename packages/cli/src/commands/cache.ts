@@ -30,8 +30,8 @@ export const cacheCommand: Command = {
     { name: 'no-bos', type: 'boolean', description: 'with --prompt: do not prepend BOS (default: the model family\'s default)' },
   ],
   examples: [
-    'hooklens cache --model ../shared/models/stories260K/stories260K.bin --prompt "Once upon a time" --out acts.safetensors',
-    "hooklens cache --model ./gpt2 --tokens-file batch.json --names 'hook_(resid_post|pattern)$' --out acts.safetensors",
+    'hooklens cache --model toy-ioi --prompt "When Mary and John went to the store , John gave a drink to" --out acts.safetensors',
+    "hooklens cache --model path/to/gpt2 --tokens-file batch.json --names 'hook_(resid_post|pattern)$' --out acts.safetensors",
   ],
   async run(values, globals) {
     const prompt = stringOption(values, 'prompt');

@@ -23,7 +23,10 @@ export const generateCommand: Command = {
     { name: 'top-p', type: 'string', value: 'P', description: 'nucleus sampling: the smallest set of tokens with probability mass >= P, 0 < P <= 1' },
     { name: 'no-bos', type: 'boolean', description: "do not prepend BOS to the prompt (default: the model family's default)" },
   ],
-  examples: ['hooklens generate --model ../shared/models/stories260K/stories260K.bin --prompt "Once upon a time" --max-new-tokens 40 --temperature 0'],
+  examples: [
+    'hooklens generate --model toy-ioi --prompt "When Mary and John went to the store , John gave a drink to" --max-new-tokens 1 --temperature 0',
+    'hooklens generate --model toy-ioi --prompt "When Mary and John went to the store ," --max-new-tokens 10 --temperature 0.8 --seed 1',
+  ],
   async run(values, globals) {
     const command = 'generate';
     const prompt = stringOption(values, 'prompt')!;

@@ -3,6 +3,7 @@ import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
 import { numberOption } from '../args.ts';
 import { openModel } from '../openModel.ts';
+import { experimentPath, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
 
 export const headsCommand: Command = {
   name: 'heads',
@@ -21,13 +22,15 @@ export const headsCommand: Command = {
     { name: 'batch', type: 'string', value: 'B', description: 'number of random sequences (default 8)' },
     { name: 'seed', type: 'string', value: 'S', description: 'seed for the random tokens (default 0)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object instead of grids' },
+    SAVE_EXPERIMENT_OPTION,
   ],
-  examples: ['hooklens heads --model ../shared/models/stories260K/stories260K.bin --seq-len 40'],
+  examples: ['hooklens heads --model toy-induction --seq-len 20'],
   async run(values, globals) {
     const command = 'heads';
     const seqLen = numberOption(values, 'seq-len', command, { integer: true, min: 2 });
     const batch = numberOption(values, 'batch', command, { integer: true, min: 1 });
     const seed = numberOption(values, 'seed', command, { integer: true });
+    const saveTo = experimentPath(values);
     const { model, path } = await openModel(values, globals);
     try {
       const scores = await headScores(model, {
@@ -35,6 +38,7 @@ export const headsCommand: Command = {
         ...(batch !== undefined && { batch }),
         ...(seed !== undefined && { seed }),
       });
+      saveExperiment(saveTo, values, model, { kind: 'head-scores', prompts: { repeatedRandomTokens: { ...(seqLen !== undefined && { seqLen }), ...(batch !== undefined && { batch }) } }, ...(seed !== undefined && { seed }) });
       if (values.json) {
         process.stdout.write(`${JSON.stringify({ model: path, ...scores })}\n`);
         return;

@@ -7,8 +7,10 @@ import { headsCommand } from './heads.ts';
 import { infoCommand } from './info.ts';
 import { modelsCommand } from './models.ts';
 import { pullCommand } from './pull.ts';
+import { trainCommand } from './train.ts';
 import { lensCommand } from './lens.ts';
 import { patchCommand } from './patch.ts';
 import { serveCommand } from './serve.ts';
+import { runCommand } from './run.ts';
 
-export const COMMANDS: readonly Command[] = [demoCommand, infoCommand, cacheCommand, generateCommand, lensCommand, ablateCommand, headsCommand, patchCommand, pullCommand, modelsCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, infoCommand, cacheCommand, generateCommand, lensCommand, ablateCommand, headsCommand, patchCommand, runCommand, pullCommand, modelsCommand, trainCommand, serveCommand];

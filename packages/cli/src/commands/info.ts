@@ -18,7 +18,7 @@ export const infoCommand: Command = {
     ...MODEL_OPTIONS,
     { name: 'json', type: 'boolean', description: 'print one JSON object instead (full config and every hook name)' },
   ],
-  examples: ['hooklens info --model ../shared/models/stories260K/stories260K.bin'],
+  examples: ['hooklens info --model toy-ioi'],
   async run(values, globals) {
     const { model, backend, path } = await openModel(values, globals);
     try {

@@ -7,6 +7,7 @@ import { numberOption, stringOption } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
 import { readTokensFile } from '../tokensFile.ts';
+import { experimentPath, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
 
 export const lensCommand: Command = {
   name: 'lens',
@@ -29,10 +30,11 @@ export const lensCommand: Command = {
     { name: 'top-k', type: 'string', value: 'K', description: 'how many top tokens per cell in --json (default 5; the grid shows the first)' },
     { name: 'json', type: 'boolean', description: 'print one JSON object instead of the grid' },
     { name: 'no-bos', type: 'boolean', description: "with --prompt: do not prepend BOS (default: the model family's default)" },
+    SAVE_EXPERIMENT_OPTION,
   ],
   examples: [
-    'hooklens lens --model ../shared/models/stories260K/stories260K.bin --prompt "Once upon a time there was a little"',
-    'hooklens lens --model ./gpt2 --prompt "The Eiffel Tower is in the city of" --target " Paris" --json',
+    'hooklens lens --model toy-ioi --prompt "When Mary and John went to the store , John gave a drink to"',
+    'hooklens lens --model path/to/gpt2 --prompt "The Eiffel Tower is in the city of" --target " Paris" --json',
   ],
   async run(values, globals) {
     const command = 'lens';
@@ -43,6 +45,7 @@ export const lensCommand: Command = {
     const topK = numberOption(values, 'top-k', command, { integer: true, min: 1 }) ?? 5;
     const targetText = stringOption(values, 'target');
     const fileTokens = tokensFile === undefined ? undefined : oneRow(readTokensFile(tokensFile), tokensFile);
+    const saveTo = experimentPath(values);
 
     const { model } = await openModel(values, globals);
     try {
@@ -56,6 +59,7 @@ export const lensCommand: Command = {
         if (tokensFile !== undefined && (error as Error).name === 'TokensError') throw new CliError(`${tokensFile}: ${(error as Error).message}`);
         throw error;
       }
+      saveExperiment(saveTo, values, model, { kind: 'lens', prompts: { prompt: fileTokens ?? prompt! }, topK: Math.min(topK, model.config.dVocab), ...(targetText !== undefined && { target: targetText }) });
       if (values.json) {
         const { layers, positions, top, entropy, klToFinal } = lens;
         process.stdout.write(`${JSON.stringify({ layers, positions, top, ...(lens.target && { target: lens.target }), entropy, klToFinal })}\n`);

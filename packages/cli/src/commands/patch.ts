@@ -9,6 +9,7 @@ import type { OptionValues } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
 import { readTokensFile } from '../tokensFile.ts';
+import { experimentPath, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
 
 /** Below this many parameters a sweep ends before worker threads have loaded the model. */
 const WORKER_MIN_PARAMS = 10_000_000;
@@ -22,7 +23,7 @@ export const patchCommand: Command = {
       'resid_pre, resid_mid, attn_out, mlp_out; at each (layer, head) over all positions for z, q, k, v, pattern; ' +
       'at each (layer, head, position) for z_by_pos, q_by_pos, k_by_pos, v_by_pos, pattern_by_pos (pattern: the query position) — ' +
       'and reports the logit difference answer − wrong at the last position, normalised so the clean run is 1 and the corrupted run 0.',
-    'The two prompts must have the same number of tokens. --answer and --wrong are each one token: its text (e.g. " Mary") or #ID. ' +
+    'The two prompts must have the same number of tokens. --answer and --wrong are each one token: its text (e.g. "Mary" for toy-ioi, " Mary" for GPT-2) or #ID. ' +
       'Tokens files hold a JSON array of ids [id, …] (or [[id, …]]), used exactly as given.',
     'Cells run in batches of --batch-size (default: chosen from memory), each starting at its own layer from the cached corrupted residual. ' +
       '--workers N spreads them over N threads (default 2 on a machine with 2+ cores for models of 10M+ parameters on the wasm/cpu backends).',
@@ -40,11 +41,12 @@ export const patchCommand: Command = {
     { name: 'workers', type: 'string', value: 'N', description: 'worker threads (default: see above; 1 = this thread only)' },
     { name: 'no-bos', type: 'boolean', description: "with --clean/--corrupt: do not prepend BOS (default: the model family's default)" },
     { name: 'json', type: 'boolean', description: 'print one JSON object: kind, rows, cols, values, clean, corrupted' },
+    SAVE_EXPERIMENT_OPTION,
   ],
   examples: [
-    'hooklens patch --model ../shared/models/stories260K/stories260K.bin --clean "When Lily and Tim went to the park, Tim gave a ball to" ' +
-      '--corrupt "When Lily and Tim went to the park, Lily gave a ball to" --answer Lily --wrong Tim --kind resid_pre',
-    'hooklens patch --model ./gpt2 --clean-tokens-file clean.json --corrupt-tokens-file corrupt.json --answer " Mary" --wrong " John" --kind z --json',
+    'hooklens patch --model toy-ioi --clean "When Mary and John went to the store , John gave a drink to" ' +
+      '--corrupt "When Mary and John went to the store , Mary gave a drink to" --answer Mary --wrong John --kind resid_pre',
+    'hooklens patch --model path/to/gpt2 --clean-tokens-file clean.json --corrupt-tokens-file corrupt.json --answer " Mary" --wrong " John" --kind z --json',
   ],
   async run(values, globals) {
     const command = 'patch';
@@ -57,6 +59,7 @@ export const patchCommand: Command = {
     if (values['no-bos'] && cleanSource.file !== undefined && corruptSource.file !== undefined) throw new UsageError('patch: --no-bos applies to --clean/--corrupt text only; tokens files are used exactly as given');
     const cleanFileTokens = cleanSource.file === undefined ? undefined : oneRow(cleanSource.file);
     const corruptFileTokens = corruptSource.file === undefined ? undefined : oneRow(corruptSource.file);
+    const saveTo = experimentPath(values);
 
     const { model } = await openModel(values, globals);
     try {
@@ -71,6 +74,11 @@ export const patchCommand: Command = {
         kind: kind as PatchKind, answer, wrong, workers, onProgress: progress.update,
         ...(batchSize !== undefined && { batchSize }),
       }).finally(progress.end);
+      saveExperiment(saveTo, values, model, {
+        kind: 'patching', prompts: { clean: cleanFileTokens ?? cleanSource.text!, corrupted: corruptFileTokens ?? corruptSource.text! }, patch: { kind: kind as PatchKind },
+        metric: { type: 'logit-diff', answer: stringOption(values, 'answer')!, wrong: stringOption(values, 'wrong')! },
+        ...(batchSize !== undefined && { batchSize }), ...(workersOption !== undefined && { workers: workersOption }),
+      });
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${formatPatching(result)}\n`);
     } finally {
       model.dispose();

@@ -1,4 +1,5 @@
 import { generateToken, isLoopbackAddress, loadServedModels, startServer, DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from '@hooklens/ui/server';
+import { resolveModel } from '@hooklens/core/hub';
 import type { Command } from './command.ts';
 import { numberOption, stringOption } from '../args.ts';
 import type { OptionValues } from '../args.ts';
@@ -17,7 +18,7 @@ export const serveCommand: Command = {
       'requires a token on every request: one is generated and printed at start (or give --token / $HOOKLENS_TOKEN).',
   ],
   options: [
-    { name: 'model', type: 'string', value: 'PATH', repeatable: true, description: 'checkpoint to serve (a path, shipped model or cached hub name); repeat it, or separate with commas, to serve several' },
+    { name: 'model', type: 'string', value: 'PATH', repeatable: true, description: 'checkpoint to serve: a path, or a shipped model\'s name (toy-ioi, toy-induction); repeat it, or separate with commas, to serve several' },
     { name: 'models-dir', type: 'string', value: 'DIR', description: 'also serve every checkpoint directly inside DIR' },
     { name: 'tokenizer', type: 'string', value: 'PATH', description: 'tokenizer for every model (default: the one found beside each checkpoint)' },
     { name: 'port', type: 'string', value: 'N', description: `port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)` },
@@ -25,7 +26,7 @@ export const serveCommand: Command = {
     { name: 'token', type: 'string', value: 'TOKEN', description: `the token a non-loopback server requires (default: $HOOKLENS_TOKEN, else generated; at least ${MIN_TOKEN_LENGTH} characters)` },
   ],
   examples: [
-    'hooklens serve --model ../shared/models/stories260K/stories260K.bin',
+    'hooklens serve --model toy-ioi --model toy-induction',
     'hooklens serve --models-dir packages/core/models --port 8080',
   ],
   async run(values, globals) {
@@ -78,5 +79,15 @@ export const serveCommand: Command = {
 function modelPaths(values: OptionValues): string[] {
   const value: unknown = values.model;
   const raw = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [];
-  return raw.flatMap((entry) => entry.split(',')).map((path) => path.trim()).filter((path) => path !== '');
+  return raw.flatMap((entry) => entry.split(',')).map((path) => path.trim()).filter((path) => path !== '').map(servedPath);
+}
+
+/** A shipped model's name (toy-ioi) becomes its directory, served under that name; anything else goes to the loader as given. */
+function servedPath(entry: string): string {
+  try {
+    const resolved = resolveModel(entry);
+    return resolved.source === 'shipped' ? resolved.path : entry;
+  } catch {
+    return entry;
+  }
 }

@@ -21,3 +21,8 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): voi
     throw error;
   }
 }
+
+/** `value` as JSON (plus a final newline), written atomically as {@link writeFileAtomic} does. */
+export function writeJsonAtomic(path: string, value: unknown, indent?: number): void {
+  writeFileAtomic(path, [new TextEncoder().encode(`${JSON.stringify(value, null, indent)}\n`)]);
+}

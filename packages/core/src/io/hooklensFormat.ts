@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../config.ts';
 import type { WeightMap } from '../weights.ts';
-import { writeFileAtomic } from './atomicWrite.ts';
+import { writeJsonAtomic } from './atomicWrite.ts';
 import { LoadError } from './errors.ts';
 import { writeSafetensors } from './safetensors.ts';
 import {
@@ -104,6 +104,5 @@ export function saveCheckpoint(dir: string, config: ModelConfig, weights: Weight
   checkWeights(config, weights, dir);
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, SAFETENSORS_FILE), weights, { dtype: options.dtype, metadata: { format: HOOKLENS_MODEL_TYPE } });
-  const json = JSON.stringify({ model_type: HOOKLENS_MODEL_TYPE, hooklens_config: config }, null, 2) + '\n';
-  writeFileAtomic(join(dir, 'config.json'), [new TextEncoder().encode(json)]);
+  writeJsonAtomic(join(dir, 'config.json'), { model_type: HOOKLENS_MODEL_TYPE, hooklens_config: config }, 2);
 }

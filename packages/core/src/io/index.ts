@@ -1,5 +1,5 @@
 export { LoadError } from './errors.ts';
-export { writeFileAtomic } from './atomicWrite.ts';
+export { writeFileAtomic, writeJsonAtomic } from './atomicWrite.ts';
 export { decodeBF16, decodeF16, decodeF32, decodeF64, encodeBF16, float16ToFloat32 } from './dtypes.ts';
 export {
   fileSize, parseSafetensors, readSafetensors, SafetensorsReader, writeSafetensors,

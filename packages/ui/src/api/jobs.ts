@@ -93,8 +93,12 @@ export const JobInfo = z.object({
   /** When status is 'error': what went wrong (with `errorId` for internal errors). */
   error: z.string().optional(),
   errorId: z.string().optional(),
-  /** When status is 'done': AblationSweepResult or PatchingResult, by kind. */
-  result: z.union([AblationSweepResult, PatchingResult]).optional(),
+  /**
+   * When status is 'done': PatchingResult or AblationSweepResult, by kind. PatchingResult comes
+   * first: its fields are required, while every field of AblationSweepResult is optional, so
+   * that schema would accept (and strip) a patching result.
+   */
+  result: z.union([PatchingResult, AblationSweepResult]).optional(),
 });
 export const JobsResponse = z.object({ jobs: z.array(JobInfo) });
 

@@ -26,8 +26,9 @@ export function tokenLabels(model: HookedTransformer, ids: readonly number[]): s
   return model.tokenizer ? model.toStrTokens(ids) : ids.map((id) => `#${id}`);
 }
 
-export function tokenLabel(model: HookedTransformer, id: number): TokenLabel {
-  return { id, token: tokenLabels(model, [id])[0] };
+/** One token's label as it reads inside a text (after `previous` when given). */
+export function tokenLabel(model: HookedTransformer, id: number, previous?: number): TokenLabel {
+  return { id, token: model.tokenizer ? model.toSingleStrToken(id, previous) : `#${id}` };
 }
 
 /** A token named by id, '#ID' or one-token text; errors name the field. */

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore, MAX_ACTIVE, MAX_FINISHED } from '../../src/server/jobs.ts';
 import { ModelQueue } from '../../src/server/index.ts';
+import { JobInfo } from '../../src/api/index.ts';
 import { HAS_STORIES, readEvents, startTestServer, waitForJob } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
 
@@ -39,7 +40,12 @@ describe.skipIf(!HAS_STORIES)('hooklens serve jobs', () => {
     const again = await readEvents(`${server.base}/api/jobs/${job.id}/events`);
     expect(again.map((e) => e.event)).toEqual(['progress', 'end']);
     expect((await server.get(`/api/jobs/${job.id}`)).body.result).toEqual(end.data.result);
-    expect((await waitForJob(server, ahead.id)).status).toBe('done');
+    const patched = await waitForJob(server, ahead.id);
+    expect(patched.status).toBe('done');
+    // The shared schema keeps a patching result whole (a union that tried the all-optional
+    // sweep result first would strip it to {}).
+    expect(JobInfo.parse(patched).result).toEqual(patched.result);
+    expect(JobInfo.parse(patched).result).toHaveProperty('grids');
   });
 
   it('cancels a running job: DELETE answers once it has stopped, partway, leaking no tensors', async () => {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { RunRequest, RunResponse, TokenizeRequest, TokenizeResponse } from '../../api/index.ts';
-import { promptIds, resolvePosition, tokenLabels } from '../prompt.ts';
+import { promptIds, resolvePosition, tokenLabel, tokenLabels } from '../prompt.ts';
 
 const DEFAULT_TOP_K = 10;
 
@@ -36,12 +36,11 @@ export async function run(model: HookedTransformer, request: RunRequest): Promis
     owned.push(probs, values, indices);
     const [p, v, i] = await Promise.all([probs.data(), values.data(), indices.data()]);
     const topIds = Array.from(i, Number);
-    const labels = tokenLabels(model, topIds);
     return {
       ids,
       tokens: tokenLabels(model, ids),
       position,
-      top: topIds.map((id, k) => ({ id, token: labels[k], prob: p[k], logit: v[k] })),
+      top: topIds.map((id, k) => ({ ...tokenLabel(model, id, ids[position]), prob: p[k], logit: v[k] })),
       loss: perTokenLoss.length > 0 ? perTokenLoss.reduce((a, b) => a + b, 0) / perTokenLoss.length : null,
       perTokenLoss,
     };

@@ -1,0 +1,105 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, loadModel } from '../../src/index.ts';
+import { inductionTask, ioiTask, saveTrainedModel, textTask, trainModel } from '../../src/train/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hooklens-train-'));
+beforeAll(async () => {
+  await initBackend();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('trainModel', () => {
+  it('frees every tensor a step allocates, and is reproducible by seed', async () => {
+    const task = inductionTask({ randomTokens: 10, contextLength: 13, heldOutRows: 8 });
+    const counts: number[] = [];
+    const losses: number[] = [];
+    const run = () => trainModel({
+      task, shape: { nLayers: 1, dModel: 16, nHeads: 2 }, steps: 6, batchSize: 4, lr: 1e-3, seed: 3, evalEvery: 2,
+      onProgress: (p) => { counts.push(tf.memory().numTensors); losses.push(p.loss); },
+    });
+    const before = tf.memory().numTensors;
+    const first = await run();
+    expect(new Set(counts).size).toBe(1);
+    expect(first.evals.map((e) => e.step)).toEqual([2, 4, 6]);
+    first.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const firstLosses = losses.splice(0);
+    const second = await run();
+    expect(losses).toEqual(firstLosses);
+    second.model.dispose();
+  });
+
+  it('stops with an AbortError when cancelled, leaking nothing', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = trainModel({
+      task: inductionTask({ randomTokens: 10, contextLength: 13, heldOutRows: 8 }), shape: { nLayers: 1, dModel: 16, nHeads: 2 },
+      steps: 1000, batchSize: 2, lr: 1e-3, seed: 1, signal: controller.signal,
+      onProgress: (p) => { if (p.step === 3) controller.abort(); },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('learns induction: loss on the repeated half falls well below chance', async () => {
+    const task = inductionTask({ randomTokens: 30, contextLength: 21, minSegment: 3, heldOutRows: 64 });
+    const { model, finalEval } = await trainModel({
+      task, shape: { nLayers: 2, dModel: 32, nHeads: 2, attnOnly: true, positional: 'rotary' }, steps: 600, batchSize: 16, lr: 5e-3, seed: 1,
+    });
+    // Chance is ln(30) ≈ 3.40 over the random tokens; measured 2.45 on wasm.
+    expect(finalEval.metrics.repeatedHalfLoss).toBeLessThan(0.85 * Math.log(30));
+    model.dispose();
+  });
+
+  it('learns IOI sentences: loss far below chance after a short run', async () => {
+    const task = ioiTask({ heldOutPrompts: 64 });
+    const { model, finalEval, finalTrainLoss } = await trainModel({
+      task, shape: { nLayers: 2, dModel: 32, nHeads: 4, dMlp: 64 }, steps: 120, batchSize: 16, lr: 3e-3, seed: 1,
+    });
+    const chance = Math.log(task.vocabulary.size);
+    expect(finalTrainLoss).toBeLessThan(0.4 * chance);
+    expect(finalEval.loss).toBeLessThan(0.4 * chance);
+    expect(finalEval.metrics.accuracy).toBeGreaterThanOrEqual(0);
+    model.dispose();
+  });
+
+  it('learns a character-level text, and the checkpoint loads back with its tokenizer', async () => {
+    const text = 'the cat sat on the mat. the dog sat on the log. '.repeat(40);
+    const task = textTask(text, 'memory', { contextLength: 25 });
+    const { model, finalEval } = await trainModel({
+      task, shape: { nLayers: 1, dModel: 32, nHeads: 2, dMlp: 64 }, steps: 120, batchSize: 16, lr: 5e-3, seed: 2,
+    });
+    expect(finalEval.loss).toBeLessThan(0.4 * Math.log(task.vocabulary.size));
+
+    const out = join(dir, 'chars');
+    saveTrainedModel(out, model, task.vocabulary, { note: 'first' });
+    saveTrainedModel(out, model, task.vocabulary, { note: 'second' }); // replaces the first whole
+    expect(readdirSync(dir)).toEqual(['chars']); // no staging or old directory left beside it
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'training.json']);
+    expect(JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')).note).toBe('second');
+
+    const loaded = await loadModel(out);
+    expect(loaded.tokenizer).toBeDefined();
+    expect(loaded.toString(loaded.toTokens('the cat', { prependBos: false }))).toBe('the cat');
+    expect(loaded.toTokens('the')[0]).toBe(0); // BOS prepended by default
+    const ids = loaded.toTokens('the cat sat on the');
+    const [a, b] = tf.tidy(() => [model.forward(ids).arraySync(), loaded.forward(ids).arraySync()]);
+    expect(b).toEqual(a);
+    loaded.dispose();
+    model.dispose();
+    expect(existsSync(join(dir, 'chars'))).toBe(true);
+  });
+
+  it('a failed save leaves no directory behind', () => {
+    const task = textTask('abcdefghij'.repeat(30), 'memory', { contextLength: 9 });
+    const model = { config: {}, exportWeights: () => new Map() } as never; // a config the checkpoint writer rejects
+    const out = join(dir, 'broken');
+    expect(() => saveTrainedModel(out, model, task.vocabulary, {})).toThrow(/broken: cannot write the trained model/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes('broken'))).toEqual([]);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Layers × heads grid of small attention-pattern thumbnails (canvas-free SVG so the grid
+ * exports as one file). An optional per-head score tints each thumbnail's frame and is
+ * printed under it (previous-token, induction scores).
+ */
+import { useId, useMemo } from 'react';
+import { ColorLegend } from './ColorLegend.tsx';
+import { formatValue, makeScale } from './colorScale.ts';
+
+export interface PatternGridProps {
+  /** [layer][head][query][key] attention probabilities. */
+  patterns: readonly (readonly (readonly (readonly number[])[])[])[];
+  /** [layer][head] score to overlay, with its name. */
+  overlay?: { name: string; values: readonly (readonly number[])[] };
+  selected?: { layer: number; head: number } | null;
+  onSelect?: (head: { layer: number; head: number }) => void;
+  /** Values are differences (e.g. clean − corrupted): diverging colours, symmetric around 0 over the whole grid. */
+  signed?: boolean;
+  /** Pixel size of one thumbnail. */
+  size?: number;
+  testId?: string;
+}
+
+const PROB = makeScale([[0, 1]], { kind: 'sequential', domain: [0, 1] });
+// Scores get their own (orange) ramp, so a score frame never reads as attention.
+const SCORE = { color: (v: number) => `rgb(${Math.round(255 - 25 * v)},${Math.round(237 - 150 * Math.min(1, Math.max(0, v)))},${Math.round(213 - 190 * Math.min(1, Math.max(0, v)))})` };
+
+export function PatternGrid({ patterns, overlay, selected, onSelect, signed, size = 72, testId }: PatternGridProps) {
+  const colour = useMemo(() => (signed ? makeScale(patterns.flatMap((heads) => heads.flatMap((p) => p)), { kind: 'diverging' }) : PROB), [signed, patterns]);
+  const nLayers = patterns.length;
+  const nHeads = Math.max(0, ...patterns.map((l) => l.length));
+  // Head scores are average attention probabilities: a fixed [0, 1] keeps "weak everywhere" looking weak.
+  const overlayScale = overlay ? SCORE : null;
+  const gap = 12;
+  const labelW = 34;
+  const headH = 16;
+  const scoreH = overlay ? 14 : 0;
+  const cellH = size + scoreH + gap;
+  const width = labelW + nHeads * (size + gap);
+  const legendY = headH + nLayers * cellH + 14;
+  const height = legendY + 32;
+  const legendId = `pg${useId().replace(/[^\w]/g, '')}`;
+  return (
+    <div className="pattern-grid" data-testid={testId}>
+      <svg data-export width={width} height={height} fontFamily="system-ui, sans-serif">
+        {Array.from({ length: nHeads }, (_, h) => (
+          <text key={h} x={labelW + h * (size + gap) + size / 2} y={11} fontSize={11} textAnchor="middle" fill="#555">H{h}</text>
+        ))}
+        {patterns.map((heads, l) => (
+          <g key={l}>
+            <text x={labelW - 6} y={headH + l * cellH + size / 2 + 4} fontSize={11} textAnchor="end" fill="#555">L{l}</text>
+            {heads.map((pattern, h) => {
+              const x = labelW + h * (size + gap);
+              const y = headH + l * cellH;
+              const n = pattern.length;
+              const px = size / Math.max(1, n);
+              const isSel = selected?.layer === l && selected?.head === h;
+              const score = overlay?.values[l]?.[h];
+              return (
+                <g key={h} className="thumb" data-layer={l} data-head={h} style={{ cursor: onSelect ? 'pointer' : 'default' }} onClick={onSelect ? () => onSelect({ layer: l, head: h }) : undefined}>
+                  <title>{`L${l}H${h}${score !== undefined ? ` · ${overlay?.name} ${formatValue(score)}` : ''}`}</title>
+                  {overlayScale && score !== undefined && <rect x={x - 4} y={y - 4} width={size + 8} height={size + 8} fill={overlayScale.color(score)} />}
+                  <rect x={x} y={y} width={size} height={size} fill="#fff" />
+                  {pattern.map((row, q) =>
+                    row.map((p, k) => (k <= q || p !== 0 ? <rect key={`${q}-${k}`} x={x + k * px} y={y + q * px} width={px + 0.2} height={px + 0.2} fill={colour.color(p)} /> : null)),
+                  )}
+                  <rect x={x} y={y} width={size} height={size} fill="none" stroke={isSel ? '#f59e0b' : '#bbb'} strokeWidth={isSel ? 3 : 1} className={isSel ? 'selected' : undefined} />
+                  {overlay && score !== undefined && (
+                    <text x={x + size / 2} y={y + size + 12} fontSize={10} textAnchor="middle" fill="#333">{formatValue(score, 2)}</text>
+                  )}
+                </g>
+              );
+            })}
+          </g>
+        ))}
+        <ColorLegend scale={colour} label={signed ? 'Δ attention probability' : 'attention probability'} x={labelW} y={legendY} width={Math.min(220, width - labelW)} id={legendId} />
+      </svg>
+    </div>
+  );
+}

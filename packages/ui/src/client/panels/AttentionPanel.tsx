@@ -1,0 +1,56 @@
+/** Fetches pattern thumbnails for every head, the selected head's full pattern, and head scores for the overlay. */
+import type { AttentionRequest, AttentionResponse, HeadRef, HeadScoresResponse, Prompt } from '../../api/index.ts';
+import { ErrorBox, Loading, Placeholder } from '../charts/Status.tsx';
+import { requestKey, useRequest } from '../state/requests.ts';
+import { useSession, type Session } from '../state/session.tsx';
+import { AttentionView } from '../views/AttentionView.tsx';
+import { RunPicker } from './RunPicker.tsx';
+
+const THUMBNAIL_SIZE = 24;
+
+function useAttention(session: Session, prompt: Prompt | null, head: HeadRef | null | 'grid') {
+  const { api, model } = session;
+  const body: AttentionRequest | null =
+    prompt === null || head === null ? null : head === 'grid' ? { model: model.id, prompt, thumbnails: true, thumbnailSize: THUMBNAIL_SIZE } : { model: model.id, prompt, layer: head.layer, heads: [head.head] };
+  return useRequest<AttentionResponse>(body && requestKey('attention', body), (s) => api.call('attention', body!, undefined, s), { auto: true });
+}
+
+export function AttentionPanel() {
+  const session = useSession();
+  const { api, model, state, update, clean } = session;
+  const head = state.head && state.head.layer < model.config.nLayers && state.head.head < model.config.nHeads ? state.head : null;
+  const withCorrupted = state.run !== 'clean' ? session.corrupted : null;
+  const grid = useAttention(session, clean, 'grid');
+  const detail = useAttention(session, clean, head);
+  const corruptedGrid = useAttention(session, withCorrupted, 'grid');
+  const corruptedDetail = useAttention(session, withCorrupted, head);
+  const scoresBody = state.overlay !== 'none' || head ? { model: model.id } : null;
+  const scores = useRequest<HeadScoresResponse>(scoresBody && requestKey('headScores', scoresBody), (s) => api.call('headScores', scoresBody!, undefined, s), { auto: true });
+
+  if (clean === null) return <Placeholder>Type a prompt above to see its attention patterns.</Placeholder>;
+  const failed = [grid, corruptedGrid].find((r) => r.status === 'error');
+  return (
+    <>
+      <RunPicker testId="attention-run" />
+      {failed && <ErrorBox error={failed.error!} onRetry={() => failed.start()} />}
+      {grid.data ? (
+        <AttentionView
+          attention={grid.data}
+          corrupted={corruptedGrid.data}
+          corruptedDetail={corruptedDetail.data}
+          run={state.run}
+          scores={scores.data}
+          scoresState={{ loading: scores.status === 'loading', error: scores.error }}
+          detail={detail.data}
+          detailState={{ loading: detail.status === 'loading' || corruptedDetail.status === 'loading', error: detail.error ?? corruptedDetail.error }}
+          selected={head}
+          overlay={state.overlay}
+          onSelect={(h) => update({ head: h })}
+          onOverlay={(overlay) => update({ overlay })}
+        />
+      ) : (
+        !failed && <Loading>loading attention patterns…</Loading>
+      )}
+    </>
+  );
+}
