@@ -15,9 +15,9 @@ import {
 
 const MODELS = fileURLToPath(new URL('../packages/core/models/', import.meta.url));
 
-/** The heads TRAINING.md names: one strong previous-token head, and four redundant induction heads. */
-const PREVIOUS_TOKEN_HEAD = { layer: 0, head: 2 };
-const INDUCTION_HEADS = [0, 1, 2, 3].map((head) => ({ layer: 1, head }));
+/** The heads TRAINING.md names: the previous-token head in layer 0, the one induction head in layer 1. */
+const PREVIOUS_TOKEN_HEAD = { layer: 0, head: 0 };
+const INDUCTION_HEAD = { layer: 1, head: 0 };
 
 /** Mean attention per head [layer][head] to key (query − offset) over the given query positions. */
 function diagonalScores(model: HookedTransformer, tokens: number[][], queries: number[], offset: number): number[][] {
@@ -46,7 +46,7 @@ function withHeadsAblated<T>(model: HookedTransformer, heads: readonly { layer: 
   }] as const), body);
 }
 
-describe('toy-induction (2-layer attention-only)', () => {
+describe('toy-induction (2-layer attention-only, one head per layer)', () => {
   let model: HookedTransformer;
   const half = 20;
   let tokens: number[][];
@@ -59,45 +59,49 @@ describe('toy-induction (2-layer attention-only)', () => {
   it('loads with its tokenizer', () => {
     expect(model.config.attnOnly).toBe(true);
     expect(model.config.nLayers).toBe(2);
+    expect(model.config.nHeads).toBe(1);
     expect(model.toStrTokens('t1 t2 t3')).toEqual(['<bos>', 't1', 't2', 't3']);
   });
 
-  it(`has a previous-token head in layer 0 (L${PREVIOUS_TOKEN_HEAD.layer}H${PREVIOUS_TOKEN_HEAD.head})`, () => {
-    const queries = Array.from({ length: 2 * half }, (_, i) => i + 1);
-    const scores = diagonalScores(model, tokens, queries, 1);
-    console.log('previous-token scores', JSON.stringify(scores.map((l) => l.map((s) => +s.toFixed(3)))));
-    expect(scores[PREVIOUS_TOKEN_HEAD.layer][PREVIOUS_TOKEN_HEAD.head]).toBeGreaterThan(0.5);
+  it(`has a previous-token head in layer 0 (L${PREVIOUS_TOKEN_HEAD.layer}H${PREVIOUS_TOKEN_HEAD.head}): the previous token gets the largest share`, () => {
+    // With one head in layer 0 the head spreads its attention over the last few tokens; the previous one leads.
+    const queries = Array.from({ length: 2 * half - 1 }, (_, i) => i + 2);
+    const [current, previous, twoBack] = [0, 1, 2].map((offset) => diagonalScores(model, tokens, queries, offset));
+    const { layer, head } = PREVIOUS_TOKEN_HEAD;
+    console.log('attention to the previous token', JSON.stringify(previous.map((l) => l.map((s) => +s.toFixed(3)))),
+      `| L${layer}H${head} to the current token ${current[layer][head].toFixed(3)}, two back ${twoBack[layer][head].toFixed(3)}`);
+    expect(previous[layer][head]).toBeGreaterThan(0.4);
+    expect(previous[layer][head]).toBeGreaterThan(1.4 * twoBack[layer][head]);
+    expect(previous[layer][head]).toBeGreaterThan(2 * current[layer][head]);
   });
 
-  it('has induction heads in layer 1 (every head, L1H0-L1H3) scoring > 0.5, and none in layer 0', () => {
+  it(`has one induction head, L${INDUCTION_HEAD.layer}H${INDUCTION_HEAD.head}, scoring > 0.5, and none in layer 0`, () => {
     // From position i of the second copy to i − half + 1: the token after the earlier occurrence.
     const queries = Array.from({ length: half }, (_, i) => half + 1 + i);
     const scores = diagonalScores(model, tokens, queries, half - 1);
     console.log('induction scores', JSON.stringify(scores.map((l) => l.map((s) => +s.toFixed(3)))));
-    for (const { layer, head } of INDUCTION_HEADS) expect(scores[layer][head], `L${layer}H${head}`).toBeGreaterThan(0.5);
+    expect(scores[INDUCTION_HEAD.layer][INDUCTION_HEAD.head]).toBeGreaterThan(0.5);
     for (const score of scores[0]) expect(score).toBeLessThan(0.1);
   });
 
   it("agrees with @hooklens/hooks' headScores", async () => {
     const scores = await headScores(model, { seqLen: 20, batch: 16, seed: 5 });
-    expect(scores.previousToken[PREVIOUS_TOKEN_HEAD.layer][PREVIOUS_TOKEN_HEAD.head]).toBeGreaterThan(0.5);
-    for (const { layer, head } of INDUCTION_HEADS) expect(scores.induction[layer][head]).toBeGreaterThan(0.5);
+    expect(scores.previousToken[PREVIOUS_TOKEN_HEAD.layer][PREVIOUS_TOKEN_HEAD.head]).toBeGreaterThan(0.4);
+    expect(scores.induction[INDUCTION_HEAD.layer][INDUCTION_HEAD.head]).toBeGreaterThan(0.5);
   });
 
-  it('zero-ablating the induction heads, or the previous-token head they read, destroys in-context copying', () => {
+  it('zero-ablating the induction head alone, or the previous-token head it reads, destroys in-context copying', () => {
     const loss = (heads: { layer: number; head: number }[]) => withHeadsAblated(model, heads, () => repeatedHalfLoss(model, tokens, half));
     const clean = loss([]);
-    const chance = Math.log(model.config.dVocab - 4);
-    const allInduction = loss(INDUCTION_HEADS);
+    const chance = Math.log(model.config.dVocab - 4); // uniform over the 60 random tokens
+    const induction = loss([INDUCTION_HEAD]);
     const previousToken = loss([PREVIOUS_TOKEN_HEAD]);
-    const single = INDUCTION_HEADS.map((h) => loss([h]));
     console.log(`repeated-half loss: clean ${clean.toFixed(3)}, chance ${chance.toFixed(3)}; `
-      + `one induction head ablated ${single.map((x) => x.toFixed(3)).join(' / ')}; all four ${allInduction.toFixed(3)}; `
-      + `previous-token head L0H2 ${previousToken.toFixed(3)}; L0H3 ${loss([{ layer: 0, head: 3 }]).toFixed(3)}; L0H2+L0H3 ${loss([PREVIOUS_TOKEN_HEAD, { layer: 0, head: 3 }]).toFixed(3)}`);
+      + `induction head ablated ${induction.toFixed(3)}; previous-token head ablated ${previousToken.toFixed(3)}`);
     expect(clean).toBeLessThan(0.1);
-    // The four induction heads are redundant: any one alone still copies, all four together cannot.
-    expect(allInduction - clean).toBeGreaterThan(0.5 * chance);
-    expect(previousToken - clean).toBeGreaterThan(1);
+    // No other head backs it up: this one head's output is the copying.
+    expect(induction - clean).toBeGreaterThan(0.9 * chance);
+    expect(previousToken - clean).toBeGreaterThan(0.9 * chance);
   });
 });
 
@@ -120,6 +124,7 @@ describe('toy-ioi', () => {
     const metrics = ioiMetrics(model, heldOutIoiPrompts(512, IOI_HELD_OUT_SEED));
     console.log('IOI held-out', JSON.stringify(metrics));
     expect(metrics.accuracy).toBeGreaterThan(0.9);
+    expect(metrics.topAccuracy).toBeGreaterThan(0.9); // the indirect object is the top token, not just above the subject
     expect(metrics.logitDiff).toBeGreaterThan(2);
   });
 

@@ -3,28 +3,14 @@
  * models a fresh clone has (the shipped ones, toy-ioi first). Runs the real script as a child
  * process, as a user would, on a free port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnServing } from '../packages/cli/test/spawnServing.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
 /** Starts `pnpm start --port 0` (the script itself, through tsx) and resolves with the URL it prints. */
-function start(): { child: ChildProcess; url: Promise<string>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/ui/scripts/start.ts', '--port', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /hooklens serving on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1].replace(/\/$/, ''));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`pnpm start exited with ${code} before serving:\n${output}`)));
-  });
-  return { child, url, output: () => output };
-}
+const start = () => spawnServing(['--import', 'tsx', 'packages/ui/scripts/start.ts', '--port', '0'], { cwd: REPO });
 
 describe('pnpm start', () => {
   const started = start();

@@ -1,4 +1,4 @@
-import { backendInfo, estimateCacheBytes } from '@hooklens/core';
+import { backendInfo } from '@hooklens/core';
 import type { HookedTransformer, HookName } from '@hooklens/core';
 import { CliError } from './errors.ts';
 
@@ -17,8 +17,7 @@ export function checkCacheFits(model: HookedTransformer, rows: number[][], names
   const [batch, positions] = [rows.length, rows[0].length];
   // Too-long rows get the model's own n_ctx error, which says more.
   if (backendInfo()?.name !== 'wasm' || positions > model.config.nCtx) return;
-  const cache = estimateCacheBytes(model.config, [batch, positions], names as HookName[]);
-  const logits = 4 * batch * positions * model.config.dVocab;
+  const { activations: cache, logits } = model.estimateCacheBytes([batch, positions], names as HookName[]);
   const weights = model.parameterNames().reduce((total, name) => total + 4 * model.parameter(name).size, 0);
   if (weights + cache + logits > WASM_MEMORY_BYTES * WASM_HEADROOM) {
     throw new CliError(

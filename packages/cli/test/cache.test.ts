@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../core/src/io/safetensors.ts';
+import { writeBrokenCheckpoints } from '../../core/test/io/fixtures.ts';
 import { writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
 import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
 import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
@@ -73,7 +74,8 @@ describe('hooklens cache', () => {
   });
 
   describe('errors: exit 1, one line on stderr, no output file', () => {
-    const expectFailure = async (args: string[], message: RegExp, code = 1) => {
+    /** `message`: a pattern, or fragments the line must contain. */
+    const expectFailure = async (args: string[], message: RegExp | string[], code = 1) => {
       const out = join(dir, `failed-${Math.random().toString(36).slice(2)}.safetensors`);
       const before = readdirSync(dir).length;
       const result = await runCli(['cache', ...args, '--out', out]);
@@ -81,7 +83,8 @@ describe('hooklens cache', () => {
       const lines = errorLines(result);
       expect(lines, result.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(/^hooklens: /);
-      expect(lines[0]).toMatch(message);
+      if (message instanceof RegExp) expect(lines[0]).toMatch(message);
+      else for (const fragment of message) expect(lines[0]).toContain(fragment);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(readdirSync(dir)).toHaveLength(before); // neither the file nor a .partial left behind
     };
@@ -96,6 +99,18 @@ describe('hooklens cache', () => {
       const bytes = readFileSync(weights);
       writeFileSync(weights, bytes.subarray(0, bytes.length - 100));
       await expectFailure(['--model', broken, '--tokens-file', good()], /truncated/);
+    });
+
+    it('unknown architecture, missing tensor, wrong tensor shape: each named', async () => {
+      const broken = join(tmpdir(), `hooklens-cache-broken-${process.pid}`);
+      mkdirSync(broken);
+      try {
+        const cases = writeBrokenCheckpoints(broken);
+        expect(cases.map((c) => c.problem)).toEqual(['unknown architecture', 'missing tensor', 'wrong tensor shape']);
+        for (const { dir: model, fragments } of cases) await expectFailure(['--model', model, '--tokens-file', good()], fragments);
+      } finally {
+        rmSync(broken, { recursive: true, force: true });
+      }
     });
 
     it('--names matching no hook', () => expectFailure(['--model', fixture.dir, '--tokens-file', good(), '--names', 'hook_nothing_like_this'], /--names \/hook_nothing_like_this\/ matches none of the model's \d+ hook names/));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { loadTokenizer } from '@hooklens/core';
 import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+
+/** Prompt lengths in stories260K tokens (BOS included), counted with its own tokenizer. */
+const promptLength = (text: string) => 1 + loadTokenizer(STORIES_BIN.replace('stories260K.bin', 'tok512.bin')).encode(text).length;
+const repeated = (times: number) => 'Tom had a red ball. '.repeat(times).trim();
 
 describe('hooklens generate (stories260K)', () => {
   it('greedy decoding prints only the continuation on stdout, deterministically', async () => {
@@ -22,6 +27,32 @@ describe('hooklens generate (stories260K)', () => {
     expect(first.stdout.trim().length).toBeGreaterThan(0);
     const second = await runCli(args);
     expect(second.stdout).toBe(first.stdout);
+  });
+
+  it('a prompt longer than n_ctx is a one-line error naming both lengths, with no output', async () => {
+    const prompt = repeated(60);
+    const length = promptLength(prompt);
+    expect(length).toBeGreaterThan(512);
+    const result = await runCli(['generate', '--model', STORIES_BIN, '--prompt', prompt, '--max-new-tokens', '5']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(errorLines(result)).toEqual([`hooklens: prompt of ${length} tokens is longer than the model's context n_ctx = 512`]);
+  });
+
+  it('reaching n_ctx stops generation with a one-line note on stderr', async () => {
+    const prompt = repeated(56);
+    const room = 512 - promptLength(prompt);
+    expect(room).toBeGreaterThan(0);
+    expect(room).toBeLessThan(20);
+    const result = await runCli(['generate', '--model', STORIES_BIN, '--prompt', prompt, '--max-new-tokens', '20', '--temperature', '0']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().length).toBeGreaterThan(0);
+    expect(errorLines(result)).toEqual([`note: stopped after ${room} of 20 new tokens: the sequence reached the model's context n_ctx = 512`]);
+    // Room for all of them: no note.
+    const fits = await runCli(['generate', '--model', STORIES_BIN, '--prompt', prompt, '--max-new-tokens', String(room), '--temperature', '0']);
+    expect(fits.code, fits.stderr).toBe(0);
+    expect(errorLines(fits)).toEqual([]);
+    expect(fits.stdout).toBe(result.stdout);
   });
 
   it('a model without a tokenizer is a one-line error', async () => {

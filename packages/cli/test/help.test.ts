@@ -55,12 +55,14 @@ describe('hooklens help and usage errors', () => {
     expect(errorLines(result)).toEqual(["hooklens: HOOKLENS_BACKEND: unknown backend 'gpu'; valid backends: tensorflow, wasm, cpu"]);
   });
 
-  it('--backend tensorflow without tfjs-node says what to install', async () => {
+  it('--backend tensorflow without a working tfjs-node says what to install (with one, it is used)', async () => {
     const result = await runCli(['info', '--model', 'nowhere', '--backend', 'tensorflow']);
     expect(result.code).toBe(1);
     const lines = errorLines(result);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/needs @tensorflow\/tfjs-node-gpu .*or @tensorflow\/tfjs-node installed/);
+    // tfjs-node is an optional dependency: its install succeeds only where libtensorflow can be downloaded.
+    if (/^backend: tensorflow/m.test(result.stderr)) expect(lines[0]).toContain('nowhere');
+    else expect(lines[0]).toMatch(/needs @tensorflow\/tfjs-node-gpu .*or @tensorflow\/tfjs-node installed/);
   });
 
   it('--verbose adds the stack trace', async () => {

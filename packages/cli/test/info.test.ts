@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT2_TOKENIZER_DIR, writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
+import { writeBrokenCheckpoints } from '../../core/test/io/fixtures.ts';
 import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
 import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
 
@@ -81,5 +82,19 @@ describe('hooklens info', () => {
     const lines = errorLines(result);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^hooklens: .*nope/);
+  });
+
+  it.each(['unknown architecture', 'missing tensor', 'wrong tensor shape'])('%s: exit 1, one stderr line naming it, no stack trace', async (problem) => {
+    const root = join(dir, problem.replace(/ /g, '-'));
+    mkdirSync(root);
+    const broken = writeBrokenCheckpoints(root).find((c) => c.problem === problem)!;
+    const result = await runCli(['info', '--model', broken.dir]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = errorLines(result);
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hooklens: /);
+    for (const fragment of broken.fragments) expect(lines[0]).toContain(fragment);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

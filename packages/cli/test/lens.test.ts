@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, REPO_ROOT, runCli, STORIES_BIN } from './runCli.ts';
 
 const N_LAYERS = 5; // stories260K
 const VOCAB = 512;
@@ -96,5 +96,45 @@ describe('hooklens lens (stories260K)', () => {
       return expectFailure(['--model', STORIES_BIN, '--tokens-file', file], /oov\.json: token id 600 .*out of range \[0, 512\)/);
     });
     it('--top-k 0', () => expectFailure(['--model', STORIES_BIN, '--prompt', 'Once', '--top-k', '0'], /--top-k must be >= 1, got 0/, 2));
+    it('an empty prompt (as ablate and patch say it)', () => expectFailure(['--model', STORIES_BIN, '--prompt', ''], /^hooklens: prompt is empty$/));
+    it('a blank prompt', () => expectFailure(['--model', STORIES_BIN, '--prompt', '   '], /^hooklens: prompt is empty$/));
+    it('a blank prompt with --no-bos', () => expectFailure(['--model', STORIES_BIN, '--prompt', ' ', '--no-bos'], /^hooklens: prompt is empty$/));
+  });
+});
+
+describe('hooklens lens: BOS follows the model (toy-ioi)', () => {
+  const TOY_IOI = join(REPO_ROOT, 'packages/core/models/toy-ioi');
+  const PROMPT = 'When Mary and John went';
+  const WORDS = ['When', 'Mary', 'and', 'John', 'went'];
+  let dir: string;
+  let noBosModel: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hooklens-lens-bos-'));
+    // The shipped model with its family default turned off: defaultPrependBos false in config.json.
+    noBosModel = join(dir, 'toy-ioi-no-bos');
+    cpSync(TOY_IOI, noBosModel, { recursive: true });
+    const configFile = join(noBosModel, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    expect(config.hooklens_config.defaultPrependBos).toBe(true);
+    config.hooklens_config.defaultPrependBos = false;
+    writeFileSync(configFile, JSON.stringify(config));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `lens --json --save-experiment`: the positions read and the BOS choice the saved experiment records. */
+  async function lensWith(model: string, extra: string[] = []): Promise<{ positions: string[]; prependBos: boolean }> {
+    const file = join(dir, `experiment-${Math.random().toString(36).slice(2)}.json`);
+    const result = await runCli(['lens', '--model', model, '--prompt', PROMPT, '--json', '--top-k', '1', '--save-experiment', file, ...extra]);
+    expect(result.code, result.stderr).toBe(0);
+    return { positions: JSON.parse(result.stdout).positions, prependBos: JSON.parse(readFileSync(file, 'utf8')).tokenization.prependBos };
+  }
+
+  it("no BOS when the model's default is not to prepend one; the saved experiment says the same", async () => {
+    expect(await lensWith(noBosModel)).toEqual({ positions: WORDS, prependBos: false });
+  });
+
+  it('BOS when the default is to prepend one, none with --no-bos', async () => {
+    expect(await lensWith(TOY_IOI)).toEqual({ positions: ['<bos>', ...WORDS], prependBos: true });
+    expect(await lensWith(TOY_IOI, ['--no-bos'])).toEqual({ positions: WORDS, prependBos: false });
   });
 });

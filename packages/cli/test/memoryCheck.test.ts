@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@hooklens/core';
-import type { HookedTransformer } from '@hooklens/core';
+import { HookedTransformer, initBackend } from '@hooklens/core';
 import { GPT2_SMALL } from '../src/bench/gpt2Small.ts';
 import { checkCacheFits } from '../src/memoryCheck.ts';
 
-/** Only what checkCacheFits reads: the config and the weight sizes (GPT-2 small: ~124M floats). */
+/** Only what checkCacheFits reads: the config, the weight sizes (GPT-2 small: ~124M floats) and the model's own cache estimate. */
 const gpt2Small = {
   config: GPT2_SMALL,
   parameterNames: () => ['all'],
   parameter: () => ({ size: 124_439_808 }),
+  estimateCacheBytes: HookedTransformer.prototype.estimateCacheBytes,
 } as unknown as HookedTransformer;
 
 const allHooks = ['blocks.0.attn.hook_pattern', 'blocks.0.attn.hook_result', 'blocks.0.attn.hook_attn_scores'];

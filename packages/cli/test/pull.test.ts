@@ -1,23 +1,14 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../../core/test/hub/closedPort.ts';
 import { startFakeHub, type FakeHub } from '../../core/test/hub/fakeHub.ts';
 import { GPT2_COMMIT, tinyGpt2Repo } from '../../core/test/hub/fixtures.ts';
 import { errorLines, runCli } from './runCli.ts';
 
 const REPO = 'test-org/tiny-gpt2';
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('hooklens pull', () => {
   let hub: FakeHub;

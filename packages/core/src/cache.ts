@@ -8,14 +8,17 @@ import type { HostTensor } from './weights.ts';
  * `get` lends one, `dispose` frees them all.
  */
 export class ActivationCache {
-  private readonly tensors: Map<string, tf.Tensor>;
+  private readonly tensors: Map<HookName, tf.Tensor>;
 
-  constructor(tensors: Map<string, tf.Tensor>) {
+  constructor(tensors: Map<HookName, tf.Tensor>) {
     this.tensors = tensors;
   }
 
-  /** The activation at `name` (owned by the cache: do not dispose it). */
-  get<T extends tf.Tensor = tf.Tensor>(name: HookName | string): T {
+  /**
+   * The activation at `name` (owned by the cache: do not dispose it). A misspelt literal is a
+   * compile error; a name built at run time goes through `hookName()`.
+   */
+  get<T extends tf.Tensor = tf.Tensor>(name: HookName): T {
     const tensor = this.tensors.get(name);
     if (!tensor) {
       const known = [...this.tensors.keys()];
@@ -26,11 +29,12 @@ export class ActivationCache {
     return tensor as T;
   }
 
+  /** Whether `name` was cached; any string may be asked about. */
   has(name: string): boolean {
-    return this.tensors.has(name);
+    return this.tensors.has(name as HookName);
   }
 
-  names(): string[] {
+  names(): HookName[] {
     return [...this.tensors.keys()];
   }
 

@@ -40,6 +40,11 @@ export interface ModelConfig {
   bosTokenId?: number;
   eosTokenId?: number;
   padTokenId?: number;
+  /**
+   * Tokens at which generation stops (default: the end-of-sequence token). llama2.c models
+   * stop at BOS: their training stories are delimited by BOS, and run.c stops there.
+   */
+  stopTokenIds?: readonly number[];
 }
 
 export class ConfigError extends Error {

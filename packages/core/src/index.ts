@@ -8,11 +8,13 @@ export * from './io/index.ts';
 export * from './tokenizers/index.ts';
 export { HookPoint } from './hooks/hookPoint.ts';
 export type { HookFunction, ForwardHook } from './hooks/hookPoint.ts';
-export { hookNamesFor, hookShape, estimateCacheBytes, selectHookNames, blockHookSuffixes, UnknownHookError } from './hooks/names.ts';
-export type { HookName, HookSelector, BlockHookSuffix } from './hooks/names.ts';
+export { hookName, hookNamesFor, hookShape, estimateCacheBytes, selectHookNames, blockHookSuffixes, UnknownHookError } from './hooks/names.ts';
+export type { HookName, HookFilter, HookSelector, BlockHookSuffix } from './hooks/names.ts';
 export { ActivationCache } from './cache.ts';
 export { HookedTransformer } from './model.ts';
-export type { ForwardOptions, LossOptions, GenerateOptions, TokenizeOptions, BatchTokenizeOptions, ReturnType } from './model.ts';
+export type {
+  ForwardOptions, LossOptions, GenerateOptions, GenerateResult, GenerateStopReason, CacheBytesEstimate, TokenizeOptions, BatchTokenizeOptions, ReturnType,
+} from './model.ts';
 export { processWeights, foldLayerNorm, centerWritingWeights, centerUnembed, foldValueBiases } from './process.ts';
 export type { ProcessingOptions, ProcessedModel } from './process.ts';
 export { TokensError } from './tokens.ts';

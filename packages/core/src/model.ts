@@ -13,8 +13,8 @@ import { validateConfig } from './config.ts';
 import type { ModelConfig } from './config.ts';
 import { HookPoint } from './hooks/hookPoint.ts';
 import type { ForwardHook, HookFunction } from './hooks/hookPoint.ts';
-import { assertHookName, hookNamesFor, selectHookNames } from './hooks/names.ts';
-import type { HookName, HookSelector } from './hooks/names.ts';
+import { assertHookName, estimateCacheBytes as activationCacheBytes, hookNamesFor, selectHookNames } from './hooks/names.ts';
+import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
 import { Parameters } from './parameters.ts';
 import { seededRandom, sampleToken } from './sampling.ts';
@@ -56,16 +56,45 @@ export interface BatchTokenizeOptions extends TokenizeOptions {
 }
 
 export interface GenerateOptions extends SamplingOptions, TokenizeOptions {
+  /** At most this many new tokens; fewer when a stop token comes or the sequence reaches n_ctx. */
   maxNewTokens: number;
   seed?: number;
-  /** Stop when the model emits its end-of-sequence token (default true). */
+  /**
+   * Stop when the model emits a token that ends a text (default true): `config.stopTokenIds`
+   * when set (llama2.c: BOS, as its run.c stops), else the end-of-sequence token.
+   */
   stopAtEos?: boolean;
   /** Hooks active during generation (they see each step's new positions). */
   fwdHooks?: readonly ForwardHook[];
 }
 
+/**
+ * Why generation ended: `max-new-tokens` — it made all it was asked for; `stop-token` — the
+ * model emitted a stop token (the last of `newTokens`); `context-limit` — the sequence
+ * reached n_ctx before that, so fewer tokens came than asked for.
+ */
+export type GenerateStopReason = 'max-new-tokens' | 'stop-token' | 'context-limit';
+
+export interface GenerateResult {
+  /** The prompt's tokens and the new ones; never longer than n_ctx, so it can be run as is. */
+  tokens: number[];
+  newTokens: number[];
+  /** The new text alone (stop tokens left out); '' without a tokenizer. */
+  text: string;
+  stopReason: GenerateStopReason;
+}
+
+/** Bytes of float32 tensors runWithCache hands back, by kind. */
+export interface CacheBytesEstimate {
+  /** The cached activations of the selected hooks. */
+  activations: number;
+  /** The logits [batch, pos, d_vocab] returned beside the cache. */
+  logits: number;
+  total: number;
+}
+
 interface RegisteredHook {
-  selector: string | ((name: string) => boolean);
+  selector: HookName | HookFilter;
   fn: HookFunction;
 }
 
@@ -96,7 +125,7 @@ export class HookedTransformer {
   readonly source: string;
   /** The weights as loaded, in canonical names (see weights.ts); read-only by convention. */
   readonly weights: WeightMap;
-  readonly hookPoints: ReadonlyMap<string, HookPoint>;
+  readonly hookPoints: ReadonlyMap<HookName, HookPoint>;
   private readonly names: HookName[];
   private readonly parameters: Parameters;
   private readonly embed: Embed;
@@ -234,13 +263,13 @@ export class HookedTransformer {
   // ---------------------------------------------------------------- hooks
 
   /** Attaches a long-lived hook; it stays until removeHook or resetHooks. */
-  addHook(selector: HookName | ((name: string) => boolean), fn: HookFunction): void {
+  addHook(selector: HookName | HookFilter, fn: HookFunction): void {
     if (typeof selector === 'string') this.checkHookName(selector);
     this.persistentHooks.push({ selector, fn });
   }
 
   /** Removes hooks attached at `selector` (only `fn` when given). */
-  removeHook(selector: HookName | ((name: string) => boolean), fn?: HookFunction): void {
+  removeHook(selector: HookName | HookFilter, fn?: HookFunction): void {
     this.persistentHooks = this.persistentHooks.filter((hook) => !(hook.selector === selector && (!fn || hook.fn === fn)));
   }
 
@@ -267,12 +296,24 @@ export class HookedTransformer {
     }
   }
 
+  /**
+   * What `runWithCache(tokens, { names })` will hand back, in bytes, for tokens of shape
+   * [batch, pos], before running it: the activations and, separately, the logits.
+   */
+  estimateCacheBytes(tokensShape: readonly [number, number], names: HookSelector = () => true): CacheBytesEstimate {
+    const [batch, positions] = tokensShape;
+    if (![batch, positions].every((n) => Number.isInteger(n) && n > 0)) throw new RangeError(`tokensShape must be [batch, pos] of positive integers, got [${tokensShape.join(', ')}]`);
+    const activations = activationCacheBytes(this.config, tokensShape, names);
+    const logits = 4 * batch * positions * this.config.dVocab;
+    return { activations, logits, total: activations + logits };
+  }
+
   private checkHookName(name: string): void {
     assertHookName(this.names, this.hookPoints, name);
   }
 
-  private activeHooks(extra: readonly RegisteredHook[]): Map<string, HookFunction[]> {
-    const active = new Map<string, HookFunction[]>();
+  private activeHooks(extra: readonly RegisteredHook[]): Map<HookName, HookFunction[]> {
+    const active = new Map<HookName, HookFunction[]>();
     for (const hook of [...this.persistentHooks, ...extra]) {
       const targets = typeof hook.selector === 'string' ? [hook.selector] : this.names.filter(hook.selector);
       for (const name of targets) {
@@ -296,7 +337,7 @@ export class HookedTransformer {
   /** Runs with the selected activations saved; the caller owns `logits` and `cache`. */
   runWithCache(tokens: TokensInput, options: ForwardOptions & { names?: HookSelector } = {}): { logits: tf.Tensor3D; cache: ActivationCache } {
     const selected = selectHookNames(this.names, options.names ?? (() => true));
-    const store = new Map<string, tf.Tensor>();
+    const store = new Map<HookName, tf.Tensor>();
     const cacheHooks: RegisteredHook[] = selected.map((name) => ({ selector: name, fn: (activation) => { store.set(name, tf.keep(activation.clone())); } }));
     try {
       const logits = this.run(tokens, options, cacheHooks) as tf.Tensor3D;
@@ -376,9 +417,10 @@ export class HookedTransformer {
 
   /**
    * Continues a prompt with a key/value cache (one position per step after the prompt).
-   * Returns the prompt's and the new tokens, and the new text alone.
+   * Returns the prompt's and the new tokens, the new text alone, and why it stopped. A
+   * prompt longer than n_ctx is an error; the sequence never grows past n_ctx.
    */
-  async generate(prompt: string | readonly number[], options: GenerateOptions): Promise<{ tokens: number[]; newTokens: number[]; text: string }> {
+  async generate(prompt: string | readonly number[], options: GenerateOptions): Promise<GenerateResult> {
     const { maxNewTokens } = options;
     if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new Error(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
     let promptIds: number[];
@@ -388,8 +430,10 @@ export class HookedTransformer {
       promptIds = [...prompt];
     }
     if (promptIds.length === 0) throw new TokensError('generate needs at least one prompt token');
+    const nCtx = this.config.nCtx;
+    if (promptIds.length > nCtx) throw new TokensError(`prompt of ${promptIds.length} tokens is longer than the model's context n_ctx = ${nCtx}`);
     const random = seededRandom(options.seed ?? 0);
-    const eos = this.tokenizer?.eosTokenId ?? this.config.eosTokenId;
+    const stopTokens = this.stopTokenIds();
     const stopAtEos = options.stopAtEos ?? true;
     const keyValues: LayerKeyValues[] = this.blocks.map(() => ({}));
     const extra: RegisteredHook[] = (options.fwdHooks ?? []).map(([selector, fn]) => {
@@ -397,26 +441,41 @@ export class HookedTransformer {
       return { selector, fn };
     });
     const newTokens: number[] = [];
+    let stopReason: GenerateStopReason = 'max-new-tokens';
     try {
       let input = promptIds;
       let offset = 0;
       for (let step = 0; step < maxNewTokens; step++) {
-        if (offset + input.length > this.config.nCtx) break;
+        // Each new token lengthens the sequence by one; it may not pass n_ctx.
+        if (offset + input.length >= nCtx) {
+          stopReason = 'context-limit';
+          break;
+        }
         const logits = this.run([input], {}, extra, keyValues, offset) as tf.Tensor3D;
         const last = tf.tidy(() => logits.slice([0, input.length - 1, 0], [1, 1, this.config.dVocab]).reshape([-1]));
         const values = (await last.data()) as Float32Array;
         tf.dispose([logits, last]);
         const next = sampleToken(values, options, random);
         newTokens.push(next);
-        if (stopAtEos && next === eos) break;
+        if (stopAtEos && stopTokens.includes(next)) {
+          stopReason = 'stop-token';
+          break;
+        }
         offset += input.length;
         input = [next];
       }
     } finally {
       for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor4D => t !== undefined));
     }
-    const visible = newTokens.filter((id) => id !== eos);
-    return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '' };
+    const visible = newTokens.filter((id) => !stopTokens.includes(id));
+    return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '', stopReason };
+  }
+
+  /** Tokens that end a generated text: the config's stop tokens, else the end-of-sequence token. */
+  private stopTokenIds(): readonly number[] {
+    if (this.config.stopTokenIds) return this.config.stopTokenIds;
+    const eos = this.tokenizer?.eosTokenId ?? this.config.eosTokenId;
+    return eos === undefined ? [] : [eos];
   }
 
   /**

@@ -21,9 +21,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { seededRandom } from '@hooklens/core';
-import type { ForwardHook, HookedTransformer } from '@hooklens/core';
+import type { ForwardHook, HookedTransformer, HookName, ModelConfig } from '@hooklens/core';
 import { resolvePosition } from './cacheAnalysis.ts';
-import { logitDifference } from './metrics.ts';
+import { forwardBytesPerRow, resolveBatchSize } from './sweep/batching.ts';
 import { SweepProgress, throwIfAborted } from './sweep/progress.ts';
 import type { SweepOptions } from './sweep/progress.ts';
 import { resolveToken, ToolInputError } from './tokens.ts';
@@ -50,6 +50,15 @@ interface CommonOptions {
   position?: number;
   /** Seeds which reference row each prompt row takes in 'resample' mode. */
   seed?: number;
+  /**
+   * For a padded batch (model.toTokensBatch): [row][pos] 1 for a real token, 0 for a pad. Pads are
+   * not attended to, not scored in the loss and not averaged into 'mean' fills, and `position`
+   * counts each row's real tokens (-1: each row's last real token), so every row reads as it would
+   * alone. Not with 'resample', which takes each position from another prompt.
+   */
+  attentionMask?: readonly (readonly number[])[];
+  /** The same for a padded `reference` batch ('mean' mode). */
+  referenceAttentionMask?: readonly (readonly number[])[];
 }
 
 export interface AblateOptions extends CommonOptions {
@@ -72,13 +81,21 @@ export interface AblationResult {
   metricClean?: number;
   metricAblated?: number;
   metricDelta?: number;
-  /** Position the metric and predictions were read at. */
+  /**
+   * Position the metric and predictions were read at. With an attentionMask: the position as
+   * given (counting each row's real tokens), and `rowPositions` the index read in each padded row.
+   */
   position: number;
+  rowPositions?: number[];
   /** Per prompt row: the top-5 next tokens at `position`, clean and ablated. */
   predictions: { clean: TokenPrediction[]; ablated: TokenPrediction[] }[];
 }
 
-/** batchSize: ablated copies of the prompt(s) per forward pass (default: as many as fit ~128 MiB of logits, at most a layer's heads). */
+/**
+ * batchSize: ablated copies of the prompt(s) per forward pass (default: as many as fit the sweep
+ * memory budget, activations and logits counted as patching counts them — see sweep/batching.ts —
+ * at most a layer's heads).
+ */
 export interface AblationSweepOptions extends CommonOptions, SweepOptions {
   /** Sweep only these layers' heads (default: all); the other rows of the grids are NaN. */
   layers?: readonly number[];
@@ -103,8 +120,6 @@ export interface MetricSweepResult {
 }
 
 const TOP_K = 5;
-/** Logit elements (float32) one sweep batch may produce before batchSize is cut: ~128 MiB. */
-const BATCH_LOGIT_BUDGET = 2 ** 25;
 
 /** Ablates `heads` and `mlps` together and compares loss (and metric) with the clean run. */
 export async function ablate(model: HookedTransformer, tokens: PromptTokens, options: AblateOptions): Promise<AblationResult> {
@@ -115,10 +130,11 @@ export async function ablate(model: HookedTransformer, tokens: PromptTokens, opt
   const mlps = checkMlps(model, options.mlps ?? []);
   if (heads.length === 0 && mlps.length === 0) throw new ToolInputError('nothing to ablate: give at least one head or MLP layer');
   const mode = checkMode(options.mode);
-  const position = resolvePosition(options.position ?? -1, length);
+  const mask = checkMask(options.attentionMask, rows, 'attentionMask');
+  const readAt = readPositions(options.position ?? -1, rows, mask);
   const metric = resolveMetric(model, options);
   const headLayers = [...new Set(heads.map((h) => h.layer))];
-  const fills = referenceFills(model, rows, mode, options, headLayers, mlps);
+  const fills = referenceFills(model, rows, mask, mode, options, headLayers, mlps);
   const owned: tf.Tensor[] = [...fills.values()];
   try {
     const hooks: ForwardHook[] = [];
@@ -127,12 +143,13 @@ export async function ablate(model: HookedTransformer, tokens: PromptTokens, opt
       hooks.push([`blocks.${layer}.attn.hook_z`, (z) => ablateHeads(z, keep, 1, fills.get(`blocks.${layer}.attn.hook_z`))]);
     }
     for (const layer of mlps) {
-      const name = `blocks.${layer}.hook_mlp_out`;
+      const name: HookName = `blocks.${layer}.hook_mlp_out`;
       hooks.push([name, (out) => { const fill = fills.get(name); return fill ? tf.broadcastTo(fill, out.shape) : tf.zerosLike(out); }]);
     }
-    const clean = model.forward(rows, { returnType: 'both' });
+    const masked = mask ? { attentionMask: mask } : {};
+    const clean = model.forward(rows, { returnType: 'both', ...masked });
     owned.push(clean.logits, clean.loss);
-    const ablated = model.withHooks(hooks, () => model.forward(rows, { returnType: 'both' }));
+    const ablated = model.withHooks(hooks, () => model.forward(rows, { returnType: 'both', ...masked }));
     owned.push(ablated.logits, ablated.loss);
 
     const lossClean = (await clean.loss.data())[0];
@@ -141,16 +158,17 @@ export async function ablate(model: HookedTransformer, tokens: PromptTokens, opt
       lossClean,
       lossAblated,
       lossDelta: lossAblated - lossClean,
-      position,
+      position: mask ? options.position ?? -1 : readAt[0],
+      ...(mask && { rowPositions: readAt }),
       predictions: [],
     };
     if (metric) {
-      result.metricClean = await meanMetric(clean.logits, position, metric);
-      result.metricAblated = await meanMetric(ablated.logits, position, metric);
+      result.metricClean = await meanMetric(clean.logits, readAt, metric);
+      result.metricAblated = await meanMetric(ablated.logits, readAt, metric);
       result.metricDelta = result.metricAblated - result.metricClean;
     }
-    const cleanTop = await topPredictions(model, clean.logits, position, rows);
-    const ablatedTop = await topPredictions(model, ablated.logits, position, rows);
+    const cleanTop = await topPredictions(model, clean.logits, readAt, rows);
+    const ablatedTop = await topPredictions(model, ablated.logits, readAt, rows);
     result.predictions = cleanTop.map((top, row) => ({ clean: top, ablated: ablatedTop[row] }));
     return result;
   } finally {
@@ -173,29 +191,36 @@ export async function ablationSweep(model: HookedTransformer, tokens: PromptToke
   const wantLoss = options.loss ?? true;
   if (wantLoss && length < 2) throw new ToolInputError('prompt has 1 token; the loss needs at least 2');
   const mode = checkMode(options.mode);
-  const position = resolvePosition(options.position ?? -1, length);
+  const mask = checkMask(options.attentionMask, rows, 'attentionMask');
+  const readAt = readPositions(options.position ?? -1, rows, mask);
+  // Without the loss only the read positions are unembedded (one, unless right padding spreads them).
+  const unembedded = [...new Set(readAt)].sort((a, b) => a - b);
+  const metricAt = wantLoss ? readAt : readAt.map((position) => unembedded.indexOf(position));
+  // Loss terms (next-token pairs of real tokens) per ablated copy of the batch.
+  const lossTerms = mask ? mask.reduce((total, row) => total + row.slice(1).filter((real, p) => real && row[p]).length, 0) : batch * (length - 1);
   const metric = resolveMetric(model, options);
   if (!wantLoss && !metric) throw new ToolInputError('a sweep without the loss needs a metric: give answer and wrong');
-  const { nLayers, nHeads, dVocab } = model.config;
-  const batchSize = sweepBatchSize(options.batchSize, nHeads, batch * (wantLoss ? length * dVocab : dVocab));
+  const { nLayers, nHeads } = model.config;
+  if (options.batchSize !== undefined) resolveBatchSize(options.batchSize, 1); // a bad size fails before any work
   const layers = checkLayers(model, options.layers);
-  const fills = referenceFills(model, rows, mode, options, layers, []);
+  const fills = referenceFills(model, rows, mask, mode, options, layers, []);
   const residuals = new Map<string, tf.Tensor>();
   const owned: tf.Tensor[] = [...fills.values()];
   try {
     // Clean run: loss, logits and every layer's resid_pre to start the ablated runs from.
     const clean = model.withHooks([[(name) => /^blocks\.\d+\.hook_resid_pre$/.test(name), (activation, hook) => { residuals.set(hook.name, tf.keep(activation.clone())); }]],
-      () => (wantLoss ? model.forward(rows, { returnType: 'both' }) : { logits: model.forward(rows, { unembedPositions: [position] }), loss: undefined }));
+      () => (wantLoss ? model.forward(rows, { returnType: 'both', ...(mask && { attentionMask: mask }) }) : { logits: model.forward(rows, { unembedPositions: unembedded, ...(mask && { attentionMask: mask }) }), loss: undefined }));
     const cleanLogits = clean.logits;
     owned.push(cleanLogits);
     if (clean.loss) owned.push(clean.loss);
     const lossClean = clean.loss ? (await clean.loss.data())[0] : NaN;
-    const metricClean = metric ? await meanMetric(cleanLogits, wantLoss ? position : 0, metric) : undefined;
+    const metricClean = metric ? await meanMetric(cleanLogits, metricAt, metric) : undefined;
 
     const lossDelta = Array.from({ length: nLayers }, () => new Array<number>(nHeads).fill(NaN));
     const metricDelta = Array.from({ length: nLayers }, () => new Array<number>(nHeads).fill(NaN));
-    const progress = new SweepProgress(layers.length * nHeads, options.onProgress, options.signal);
+    const progress = new SweepProgress(layers.length * nHeads, options.onProgress, options.signal, options.betweenBatches);
     for (const layer of layers) {
+      const batchSize = ablationSweepBatchSize(model.config, options.batchSize, batch, length, wantLoss, nLayers - layer);
       for (let first = 0; first < nHeads; first += batchSize) {
         await progress.checkpoint();
         const heads = Array.from({ length: Math.min(batchSize, nHeads - first) }, (_, i) => first + i);
@@ -207,19 +232,20 @@ export async function ablationSweep(model: HookedTransformer, tokens: PromptToke
         const values: { loss?: tf.Tensor; logits?: tf.Tensor3D } = {};
         try {
           model.withHooks([[`blocks.${layer}.attn.hook_z`, (z) => ablateHeads(z, keep, copies, fill)]], () => {
-            const common = { startAtLayer: layer, residual };
+            const common = { startAtLayer: layer, residual, ...(mask && { attentionMask: heads.flatMap(() => mask) }) };
             if (wantLoss && metric) Object.assign(values, model.forward(copiedRows, { ...common, returnType: 'both', perTokenLoss: true }));
             else if (wantLoss) values.loss = model.forward(copiedRows, { ...common, returnType: 'loss', perTokenLoss: true });
-            else values.logits = model.forward(copiedRows, { ...common, unembedPositions: [position] });
+            else values.logits = model.forward(copiedRows, { ...common, unembedPositions: unembedded });
           });
           if (values.loss) {
-            const perCopy = tf.tidy(() => values.loss!.reshape([copies, -1]).mean(1));
+            // Pads' terms are 0: each copy's sum over its real pairs, as the clean loss averages them.
+            const perCopy = tf.tidy(() => values.loss!.reshape([copies, -1]).sum(1).div(Math.max(lossTerms, 1)));
             const data = await perCopy.data();
             perCopy.dispose();
             heads.forEach((head, i) => { lossDelta[layer][head] = data[i] - lossClean; });
           }
           if (metric && values.logits) {
-            const perCopy = tf.tidy(() => logitDifference(values.logits!, wantLoss ? position : 0, metric.answer, metric.wrong).reshape([copies, batch]).mean(1));
+            const perCopy = tf.tidy(() => rowLogitDifference(values.logits!, heads.flatMap(() => metricAt), metric).reshape([copies, batch]).mean(1));
             const data = await perCopy.data();
             perCopy.dispose();
             heads.forEach((head, i) => { metricDelta[layer][head] = data[i] - metricClean!; });
@@ -253,6 +279,29 @@ function promptRows(tokens: PromptTokens, what: string): number[][] {
     if (row.length !== rows[0].length) throw new ToolInputError(`${what} row ${index} has ${row.length} tokens, row 0 has ${rows[0].length}; rows must have equal lengths`);
   });
   return rows;
+}
+
+/** A copy of an attention mask for `rows`, checked: same shape, only 0 and 1, a real token in every row. */
+function checkMask(mask: readonly (readonly number[])[] | undefined, rows: number[][], what: string): number[][] | undefined {
+  if (mask === undefined) return undefined;
+  if (mask.length !== rows.length) throw new ToolInputError(`${what} has ${mask.length} rows, the prompts ${rows.length}`);
+  return mask.map((row, index) => {
+    if (row.length !== rows[index].length) throw new ToolInputError(`${what} row ${index} has ${row.length} entries, prompt row ${index} has ${rows[index].length} tokens`);
+    if (row.some((value) => value !== 0 && value !== 1)) throw new ToolInputError(`${what} row ${index} must hold only 0 (pad) and 1 (token)`);
+    if (!row.includes(1)) throw new ToolInputError(`${what} row ${index} has no real token`);
+    return [...row];
+  });
+}
+
+/**
+ * The index each row is read at: `position` among the row's real tokens (all of them without a
+ * mask); negative counts from the row's last real token.
+ */
+function readPositions(position: number, rows: number[][], mask: number[][] | undefined): number[] {
+  return rows.map((row, index) => {
+    const real = mask ? row.flatMap((_, p) => (mask[index][p] ? [p] : [])) : undefined;
+    return real ? real[resolvePosition(position, real.length)] : resolvePosition(position, row.length);
+  });
 }
 
 function checkMode(mode: AblationMode | undefined): AblationMode {
@@ -301,15 +350,19 @@ function resolveMetric(model: HookedTransformer, options: CommonOptions): { answ
   return { answer: resolveToken(model, options.answer, 'answer'), wrong: resolveToken(model, options.wrong, 'wrong') };
 }
 
-function sweepBatchSize(requested: number | undefined, nHeads: number, logitsPerCopy: number): number {
-  if (requested !== undefined) {
-    if (!Number.isInteger(requested) || requested < 1) throw new ToolInputError(`batchSize must be a positive integer, got ${requested}`);
-    return Math.min(requested, nHeads);
-  }
-  const fit = Math.max(1, Math.floor(BATCH_LOGIT_BUDGET / logitsPerCopy));
+/**
+ * Ablated copies per forward pass: `requested` (checked, at most a layer's heads), else as many as
+ * fit the sweep memory budget. A copy is `rows` prompt rows running `blocks` blocks (from the
+ * ablated layer on); with the loss every position is unembedded and the loss keeps the logits'
+ * log-softmax beside them (two vocabulary-sized rows per position), without it one position is.
+ */
+export function ablationSweepBatchSize(config: ModelConfig, requested: number | undefined, rows: number, length: number, wantLoss: boolean, blocks: number): number {
+  const { nHeads } = config;
+  const bytesPerCopy = rows * forwardBytesPerRow(config, length, wantLoss ? 2 * length : 1, blocks);
+  const fit = Math.min(resolveBatchSize(requested, bytesPerCopy), nHeads);
+  if (requested !== undefined) return fit;
   // Even batches: 12 heads with room for 10 run as 6 + 6, not 10 + 2.
-  const batches = Math.ceil(nHeads / Math.min(fit, nHeads));
-  return Math.ceil(nHeads / batches);
+  return Math.ceil(nHeads / Math.ceil(nHeads / fit));
 }
 
 // ---------------------------------------------------------------- ablation values
@@ -318,13 +371,17 @@ function sweepBatchSize(requested: number | undefined, nHeads: number, logitsPer
  * What each ablated hook is overwritten with ('mean': [1, 1, …] means; 'resample': [batch, pos, …]
  * rows of the reference), keyed by hook name. Empty for 'zero'. The caller disposes the tensors.
  */
-function referenceFills(model: HookedTransformer, rows: number[][], mode: AblationMode, options: CommonOptions, headLayers: readonly number[], mlpLayers: readonly number[]): Map<string, tf.Tensor> {
+function referenceFills(model: HookedTransformer, rows: number[][], mask: number[][] | undefined, mode: AblationMode, options: CommonOptions, headLayers: readonly number[], mlpLayers: readonly number[]): Map<string, tf.Tensor> {
   const fills = new Map<string, tf.Tensor>();
   if (mode === 'zero') return fills;
   const usesPrompts = options.reference === undefined;
   const reference = usesPrompts ? rows : promptRows(options.reference!, 'reference');
+  const referenceMask = usesPrompts ? mask : checkMask(options.referenceAttentionMask, reference, 'referenceAttentionMask');
   let sources: number[] | undefined;
   if (mode === 'resample') {
+    if ([mask, referenceMask].some((m) => m?.some((row) => row.includes(0)))) {
+      throw new ToolInputError('resample ablation takes each position from another prompt, so it needs prompts of equal token length, without padding');
+    }
     if (reference[0].length !== rows[0].length) {
       throw new ToolInputError(`resample ablation needs reference rows as long as the prompt: reference has ${reference[0].length} tokens, prompt ${rows[0].length}`);
     }
@@ -332,13 +389,22 @@ function referenceFills(model: HookedTransformer, rows: number[][], mode: Ablati
   }
   const wanted = new Set([...headLayers.map((layer) => `blocks.${layer}.attn.hook_z`), ...mlpLayers.map((layer) => `blocks.${layer}.hook_mlp_out`)]);
   const logits = model.withHooks([[(name) => wanted.has(name), (activation, hook) => {
-    const fill = sources
-      ? tf.gather(activation, tf.tensor1d(sources, 'int32'), 0)
-      : activation.mean([0, 1], true);
+    let fill: tf.Tensor;
+    if (sources) fill = tf.gather(activation, tf.tensor1d(sources, 'int32'), 0);
+    else if (referenceMask) fill = maskedMean(activation, referenceMask);
+    else fill = activation.mean([0, 1], true);
     fills.set(hook.name, tf.keep(fill));
-  }]], () => model.forward(reference, { unembedPositions: [0] }));
+  }]], () => model.forward(reference, { unembedPositions: [0], ...(referenceMask && { attentionMask: referenceMask }) }));
   logits.dispose();
   return fills;
+}
+
+/** The mean of [batch, pos, …] over the real (mask 1) rows and positions, kept as [1, 1, …]. */
+function maskedMean(activation: tf.Tensor, mask: number[][]): tf.Tensor {
+  const [batch, length, ...rest] = activation.shape;
+  const weights = tf.tensor(mask.flat(), [batch, length, ...rest.map(() => 1)]);
+  const real = mask.flat().reduce((a, b) => a + b, 0);
+  return activation.mul(weights).sum([0, 1], true).div(real);
 }
 
 /**
@@ -387,26 +453,37 @@ function ablateHeads(z: tf.Tensor, keepMask: { data: Float32Array; shape: [numbe
 
 // ---------------------------------------------------------------- readouts
 
-async function meanMetric(logits: tf.Tensor3D, position: number, metric: { answer: number; wrong: number }): Promise<number> {
-  const mean = tf.tidy(() => logitDifference(logits, position, metric.answer, metric.wrong).mean());
+/** [batch, pos, vocab] → [batch, vocab]: each row's logits at its own position. */
+function logitsAtRows(logits: tf.Tensor3D, positions: readonly number[]): tf.Tensor2D {
+  const [batch, length, vocab] = logits.shape;
+  return tf.tidy(() => tf.gather(logits.reshape([batch * length, vocab]), tf.tensor1d(positions.map((position, row) => row * length + position), 'int32')) as tf.Tensor2D);
+}
+
+/** logit[answer] − logit[wrong] of each row at its own position: [batch]. */
+function rowLogitDifference(logits: tf.Tensor3D, positions: readonly number[], metric: { answer: number; wrong: number }): tf.Tensor1D {
+  return tf.tidy(() => {
+    const atRows = logitsAtRows(logits, positions);
+    return atRows.slice([0, metric.answer], [-1, 1]).sub(atRows.slice([0, metric.wrong], [-1, 1])).reshape([-1]) as tf.Tensor1D;
+  });
+}
+
+async function meanMetric(logits: tf.Tensor3D, positions: readonly number[], metric: { answer: number; wrong: number }): Promise<number> {
+  const mean = tf.tidy(() => rowLogitDifference(logits, positions, metric).mean());
   const value = (await mean.data())[0];
   mean.dispose();
   return value;
 }
 
-/** Top next tokens per row; a token's text is shown as it reads after the row's token at `position` (word-boundary rules). */
-async function topPredictions(model: HookedTransformer, logits: tf.Tensor3D, position: number, rows: number[][]): Promise<TokenPrediction[][]> {
-  const [batch, , vocab] = logits.shape;
-  const { values, indices } = tf.tidy(() => {
-    const probabilities = tf.softmax(logits.slice([0, position, 0], [batch, 1, vocab]).reshape([batch, vocab]));
-    return tf.topk(probabilities, Math.min(TOP_K, vocab));
-  });
+/** Top next tokens per row at its position; a token's text is shown as it reads after the row's token there (word-boundary rules). */
+async function topPredictions(model: HookedTransformer, logits: tf.Tensor3D, positions: readonly number[], rows: number[][]): Promise<TokenPrediction[][]> {
+  const vocab = logits.shape[2];
+  const { values, indices } = tf.tidy(() => tf.topk(tf.softmax(logitsAtRows(logits, positions)), Math.min(TOP_K, vocab)));
   const probabilities = (await values.array()) as number[][];
   const ids = (await indices.array()) as number[][];
   tf.dispose([values, indices]);
   return ids.map((row, r) => row.map((token, k) => ({
     token,
-    ...(model.tokenizer && { text: model.toSingleStrToken(token, rows[r][position]) }),
+    ...(model.tokenizer && { text: model.toSingleStrToken(token, rows[r][positions[r]]) }),
     probability: probabilities[r][k],
   })));
 }

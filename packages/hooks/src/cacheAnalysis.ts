@@ -20,7 +20,7 @@
  * tf.dispose([logits, stack, attrs]); cache.dispose();
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ActivationCache, HookedTransformer } from '@hooklens/core';
+import type { ActivationCache, HookedTransformer, HookName } from '@hooklens/core';
 import { ToolInputError } from './tokens.ts';
 
 export interface ResidualStack {
@@ -67,7 +67,7 @@ export interface ApplyLnOptions extends PositionOption {
 export function accumulatedResid(model: HookedTransformer, cache: ActivationCache, options: AccumulatedResidOptions = {}): ResidualStack {
   const { nLayers, attnOnly } = model.config;
   const layer = checkLayer(options.layer ?? nLayers, nLayers);
-  const names: string[] = [];
+  const names: HookName[] = [];
   const labels: string[] = [];
   for (let l = 0; l <= layer; l++) {
     if (l === nLayers) {
@@ -91,7 +91,7 @@ export function decomposeResid(model: HookedTransformer, cache: ActivationCache,
   const layer = checkLayer(options.layer ?? nLayers, nLayers);
   const mode = options.mode ?? 'all';
   if (!['all', 'attn', 'mlp'].includes(mode)) throw new ToolInputError(`mode must be 'all', 'attn' or 'mlp', got '${String(mode)}'`);
-  const names = ['hook_embed'];
+  const names: HookName[] = ['hook_embed'];
   const labels = ['embed'];
   if (positional === 'learned') {
     names.push('hook_pos_embed');
@@ -145,7 +145,7 @@ export function stackHeadResults(model: HookedTransformer, cache: ActivationCach
 export function applyLnToStack<T extends tf.Tensor>(model: HookedTransformer, cache: ActivationCache, stack: T, options: ApplyLnOptions = {}): T {
   const { nLayers, dModel, normType } = model.config;
   const layer = checkLayer(options.layer ?? nLayers, nLayers);
-  const scaleName = layer === nLayers ? 'ln_final.hook_scale' : `blocks.${layer}.ln1.hook_scale`;
+  const scaleName: HookName = layer === nLayers ? 'ln_final.hook_scale' : `blocks.${layer}.ln1.hook_scale`;
   const cached = cache.get<tf.Tensor3D>(scaleName); // [batch, pos, 1]
   const scaleShape = options.position === undefined ? cached.shape.slice(0, 2) : [cached.shape[0], 1];
   const stackShape = stack.shape.slice(-3);
@@ -200,7 +200,7 @@ function unembedDirection(model: HookedTransformer, ids: number | readonly numbe
 }
 
 /** Stacks cached [batch, pos, d_model] activations, cuts the position, applies the norm. */
-function buildStack(model: HookedTransformer, cache: ActivationCache, names: string[], options: PositionOption & { layer: number; applyLn?: boolean }): tf.Tensor4D {
+function buildStack(model: HookedTransformer, cache: ActivationCache, names: HookName[], options: PositionOption & { layer: number; applyLn?: boolean }): tf.Tensor4D {
   const tensors = names.map((name) => cache.get<tf.Tensor3D>(name));
   return tf.tidy(() => {
     let stacked = tf.stack(tensors) as tf.Tensor4D;

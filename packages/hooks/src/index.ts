@@ -1,7 +1,7 @@
 export { resolveToken, promptTokens, ToolInputError } from './tokens.ts';
 export { logitDifference, normalizeMetric, entropy, klDivergence } from './metrics.ts';
 export { accumulatedResid, decomposeResid, stackHeadResults, applyLnToStack, logitAttrs, slicePosition, resolvePosition, type ResidualStack, type AccumulatedResidOptions, type DecomposeResidOptions, type StackHeadResultsOptions, type ApplyLnOptions, type LogitDirection } from './cacheAnalysis.ts';
-export { logitLens, type LogitLensOptions, type LogitLensResult, type LensToken, type LensTarget } from './lens.ts';
+export { logitLens, LENS_CHUNK_BYTES, type LogitLensOptions, type LogitLensResult, type LensToken, type LensTarget } from './lens.ts';
 export { directLogitAttribution, type DirectLogitAttributionOptions, type DirectLogitAttribution } from './attribution.ts';
 export { ablate, ablationSweep } from './ablation.ts';
 export type { AblationMode, HeadRef, PromptTokens, AblateOptions, AblationResult, AblationSweepOptions, AblationSweepResult, MetricSweepResult, TokenPrediction } from './ablation.ts';

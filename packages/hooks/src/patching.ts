@@ -24,7 +24,7 @@
  * console.table(grid.values.map((row, i) => [grid.rows[i], ...row.map((v) => v.toFixed(2))]));
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HookedTransformer } from '@hooklens/core';
+import type { BlockHookSuffix, HookedTransformer, HookName } from '@hooklens/core';
 import { logitDifference, normalizeMetric } from './metrics.ts';
 import { ToolInputError } from './tokens.ts';
 import { chunk, forwardBytesPerRow, groupBy, resolveBatchSize } from './sweep/batching.ts';
@@ -124,7 +124,7 @@ export interface EveryBlockResult {
  */
 export interface PatchCell {
   layer: number;
-  hook: string;
+  hook: HookName;
   layout: MaskLayout;
   /** Heads of the hook's activation (nHeads, or nKvHeads for k/v); 0 for position layouts. */
   heads: number;
@@ -145,7 +145,8 @@ export interface PatchRunSpec {
   clean: number[];
   corrupted: number[];
   cells: PatchCell[];
-  batchSize: number;
+  /** Cells per forward pass for runs starting at each layer (runs from early layers hold more blocks). */
+  batchSizes: number[];
   metricPosition: number;
 }
 
@@ -188,9 +189,10 @@ async function patchKinds(model: HookedTransformer, clean: readonly number[], co
   const metric = options.metric ?? defaultMetric(model, options);
   const plans = kinds.map((kind) => planCells(model, kind, options, length));
   const cells = plans.flatMap((plan) => plan.cells);
-  const batchSize = resolveBatchSize(options.batchSize, forwardBytesPerRow(model.config, length, 1));
-  const spec: PatchRunSpec = { clean: [...clean], corrupted: [...corrupted], cells, batchSize, metricPosition };
-  const progress = new SweepProgress(cells.length, options.onProgress, options.signal);
+  const { nLayers } = model.config;
+  const batchSizes = Array.from({ length: nLayers }, (_, layer) => resolveBatchSize(options.batchSize, forwardBytesPerRow(model.config, length, 1, nLayers - layer)));
+  const spec: PatchRunSpec = { clean: [...clean], corrupted: [...corrupted], cells, batchSizes, metricPosition };
+  const progress = new SweepProgress(cells.length, options.onProgress, options.signal, options.betweenBatches);
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new ToolInputError(`workers must be a positive integer, got ${workers}`);
   const run = workers > 1 && options.metric === undefined && canUseWorkers(model)
@@ -235,7 +237,7 @@ export async function runPatchCells(model: HookedTransformer, spec: PatchRunSpec
     if (skipped.length > 0) progress.advance(skipped.length);
     const toRun = indexed.filter(({ cell }) => !unchanged(cell));
     for (const [layer, group] of groupBy(toRun, (entry) => entry.cell.layer)) {
-      for (const batch of chunk(group, spec.batchSize)) {
+      for (const batch of chunk(group, spec.batchSizes[layer])) {
         await progress.checkpoint();
         const batchCells = batch.map((entry) => entry.cell);
         const residual = layer > 0 ? tf.tile(corruptRun.cache.get<tf.Tensor3D>(`blocks.${layer}.hook_resid_pre`), [batch.length, 1, 1]) as tf.Tensor3D : undefined;
@@ -267,7 +269,7 @@ export async function runPatchCells(model: HookedTransformer, spec: PatchRunSpec
 }
 
 /** One hook per (hook point, layout) in the batch; each row is patched only where its cell says. */
-function patchHooks(cells: readonly PatchCell[], cleanActivation: (hook: string) => tf.Tensor, length: number): [string, (activation: tf.Tensor) => tf.Tensor][] {
+function patchHooks(cells: readonly PatchCell[], cleanActivation: (hook: HookName) => tf.Tensor, length: number): [HookName, (activation: tf.Tensor) => tf.Tensor][] {
   const groups = groupBy(cells.map((cell, row) => ({ cell, row })), ({ cell }) => `${cell.hook} ${cell.layout}`);
   return [...groups.values()].map((group) => {
     const { hook, layout, heads } = group[0].cell;
@@ -355,7 +357,7 @@ interface CellPlan {
   assemble(values: number[], positionLabels: string[], clean: number, corrupted: number): PatchingResult;
 }
 
-const HOOK_SUFFIX: Record<PositionPatchKind | HeadPatchKind, string> = {
+const HOOK_SUFFIX: Record<PositionPatchKind | HeadPatchKind, BlockHookSuffix> = {
   resid_pre: 'hook_resid_pre', resid_mid: 'hook_resid_mid', attn_out: 'hook_attn_out', mlp_out: 'hook_mlp_out',
   z: 'attn.hook_z', q: 'attn.hook_q', k: 'attn.hook_k', v: 'attn.hook_v', pattern: 'attn.hook_pattern',
 };
@@ -368,7 +370,7 @@ function planCells(model: HookedTransformer, kind: PatchKind, selection: Patchin
   if (attnOnly && (base === 'resid_mid' || base === 'mlp_out')) throw new ToolInputError(`'${kind}' needs an MLP, but this model is attention-only`);
   const layers = checkIndices(selection.layers, nLayers, 'layer');
   const layerLabels = layers.map((layer) => `L${layer}`);
-  const hook = (layer: number) => `blocks.${layer}.${HOOK_SUFFIX[base]}`;
+  const hook = (layer: number): HookName => `blocks.${layer}.${HOOK_SUFFIX[base]}`;
   const isPositionKind = (POSITION_PATCH_KINDS as readonly string[]).includes(base);
 
   if (isPositionKind) {

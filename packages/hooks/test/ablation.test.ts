@@ -3,7 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend } from '@hooklens/core';
 import type { HookedTransformer as Model, ModelConfig, WeightMap } from '@hooklens/core';
 import { ablate, ablationSweep, ToolInputError } from '../src/index.ts';
-import { randomWeights, tinyConfig } from '../../core/test/randomModel.ts';
+import { ablationSweepBatchSize } from '../src/ablation.ts';
+import { DEFAULT_BATCH_BYTES } from '../src/sweep/batching.ts';
+import { randomWeights, tinyConfig } from '@hooklens/core/testing';
 
 beforeAll(async () => { await initBackend(); });
 
@@ -40,6 +42,22 @@ function measure(model: Model, tokens: number[][], hooks: Parameters<Model['with
     return { loss: loss.dataSync()[0], metric: diff.dataSync()[0], probabilities: tf.softmax(atLast).arraySync() as number[][] };
   }));
 }
+
+/** A hook that overwrites head `head` of hook_z at every row and position with `values(row, position)` (d_head numbers). */
+const writeHead = (head: number, values: (row: number, position: number) => number[]) => (z: tf.Tensor) => {
+  const array = z.arraySync() as number[][][][]; // [batch][pos][head][d_head]
+  array.forEach((row, r) => row.forEach((position, p) => { position[head] = values(r, p); }));
+  return tf.tensor(array);
+};
+
+/** hook_z of `layer` on a plain run: [batch][pos][head][d_head]. */
+const cachedZ = (model: Model, tokens: number[][], layer: number) => {
+  const { logits, cache } = model.runWithCache(tokens, { names: [`blocks.${layer}.attn.hook_z`] });
+  const array = cache.get(`blocks.${layer}.attn.hook_z`).arraySync() as number[][][][];
+  logits.dispose();
+  cache.dispose();
+  return array;
+};
 
 function expectPredictionsMatch(predictions: { token: number; probability: number }[], probabilities: number[]) {
   const expected = probabilities.map((p, token) => ({ token, p })).sort((a, b) => b.p - a.p).slice(0, 5);
@@ -97,19 +115,6 @@ describe('ablate: mean and resample', () => {
   const weights = randomWeights(config, 3);
   const { nHeads, dHead } = config;
 
-  /** A hook that overwrites head `head` of hook_z at every row and position with `values(row, position)` (d_head numbers). */
-  const writeHead = (head: number, values: (row: number, position: number) => number[]) => (z: tf.Tensor) => {
-    const array = z.arraySync() as number[][][][]; // [batch][pos][head][d_head]
-    array.forEach((row, r) => row.forEach((position, p) => { position[head] = values(r, p); }));
-    return tf.tensor(array);
-  };
-  const cachedZ = (model: Model, tokens: number[][], layer: number) => {
-    const { logits, cache } = model.runWithCache(tokens, { names: [`blocks.${layer}.attn.hook_z`] });
-    const array = cache.get(`blocks.${layer}.attn.hook_z`).arraySync() as number[][][][];
-    logits.dispose();
-    cache.dispose();
-    return array;
-  };
 
   it('mean ablation writes the head\'s mean z over the reference batch and all its positions', async () => {
     const model = new HookedTransformer(config, weights);
@@ -200,6 +205,47 @@ describe('ablationSweep', () => {
     model.dispose();
   });
 
+  it('chooses the batch size from activation and logit memory of the blocks a copy runs, as worked out by hand', () => {
+    expect(DEFAULT_BATCH_BYTES).toBe(1_073_741_824); // 1 GiB: the figures below assume it
+    // GPT-2 small's shape, one 64-token row. Per position and block 40·768 + 9·3072 + 4·12·64 = 61 440 values.
+    const gpt2 = tinyConfig({ dModel: 768, dMlp: 3072, nHeads: 12, nKvHeads: 12, dHead: 64, dVocab: 50_257, nLayers: 12, nCtx: 1024 });
+    const size = (wantLoss: boolean, blocks: number) => ablationSweepBatchSize(gpt2, undefined, 1, 64, wantLoss, blocks);
+    // Layer 0, metric only: 12 blocks × 64 × 61 440 + 50 257 logits = 47 236 177 values = 188 944 708 bytes;
+    // 2^30 / that = 5.7, so 5 fit: 12 heads in 3 passes of 4.
+    expect(size(false, 12)).toBe(4);
+    // Layer 7 (5 blocks): 19 660 800 + 50 257 values = 78 844 228 bytes: 13 fit, one pass of all 12 heads.
+    expect(size(false, 5)).toBe(12);
+    // With the loss, 64 positions of logits and their log-softmax: + 2 × 64 × 50 257 = 6 432 896 values,
+    // 104 374 784 bytes: 10 fit, so 6 + 6.
+    expect(size(true, 5)).toBe(6);
+    // Layer 11 (1 block) with the loss: 3 932 160 + 6 432 896 values = 41 460 224 bytes: 25 fit, capped at 12.
+    expect(size(true, 1)).toBe(12);
+    // Rows multiply: 3 rows at layer 7 with the loss, 313 124 352 bytes: 3 fit, 4 passes of 3.
+    expect(ablationSweepBatchSize(gpt2, undefined, 3, 64, true, 5)).toBe(3);
+    // A requested size is used as given, up to a layer's heads.
+    expect(ablationSweepBatchSize(gpt2, 5, 3, 64, true, 12)).toBe(5);
+    expect(ablationSweepBatchSize(gpt2, 100, 1, 64, false, 1)).toBe(12);
+  });
+
+  it('sweeps each layer in passes of that size (read from the progress reports)', async () => {
+    /** Heads per forward pass: one progress report per pass. */
+    const passSizes = async (model: Model, tokens: number[][], options: Parameters<typeof ablationSweep>[2]) => {
+      const done: number[] = [0];
+      await ablationSweep(model, tokens, { ...options, onProgress: (d) => done.push(d) });
+      return done.slice(1).map((d, i) => d - done[i]);
+    };
+    // 12 heads, 2 layers, d_model 16, d_mlp 32; 3 rows of 400 tokens, metric only (vocab 23: tiny logits).
+    const config = tinyConfig({ nHeads: 12, nCtx: 512 });
+    const model = new HookedTransformer(config, randomWeights(config, 4));
+    const tokens = Array.from({ length: 3 }, (_, r) => Array.from({ length: 400 }, (_, p) => (r * 5 + p * 3) % 23));
+    // Per position and block 40·16 + 9·32 + 4·12·400 = 20 128 values; a block of a row: 8 051 200.
+    // Layer 0 (2 blocks): (16 102 400 + 23) × 4 × 3 rows = 193 229 076 bytes: 5 fit, 3 passes of 4.
+    // Layer 1 (1 block): (8 051 200 + 23) × 4 × 3 = 96 614 676 bytes: 11 fit, 2 passes of 6.
+    expect(await passSizes(model, tokens, { loss: false, answer: 1, wrong: 2 })).toEqual([4, 4, 4, 6, 6]);
+    expect(await passSizes(model, [tokens[0].slice(0, 8)], { loss: false, answer: 1, wrong: 2, batchSize: 5 })).toEqual([5, 5, 2, 5, 5, 2]);
+    model.dispose();
+  });
+
   it('cancels mid-sweep with an AbortError and leaks nothing', async () => {
     const model = new HookedTransformer(config, weights);
     const before = tf.memory().numTensors;
@@ -209,6 +255,89 @@ describe('ablationSweep', () => {
     await expect(sweep).rejects.toMatchObject({ name: 'AbortError', message: 'sweep cancelled' });
     expect(batches).toBe(2);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe.each(['left', 'right'] as const)('padded batches (%s padding, attentionMask): each row reads as its prompt alone', (side) => {
+  const config = tinyConfig({ nLayers: 2 });
+  const weights = randomWeights(config, 13);
+  const alone = [[3, 7, 2, 9, 4, 11, 5], [5, 6, 8, 12]]; // 7 and 4 tokens
+  const pairs = alone.map((row) => row.length - 1); // next-token loss terms per prompt: 6 and 3
+  const padded = alone.map((row) => {
+    const pads = new Array<number>(7 - row.length).fill(1);
+    return side === 'left' ? [...pads, ...row] : [...row, ...pads];
+  });
+  const attentionMask = alone.map((row) => {
+    const pads = new Array<number>(7 - row.length).fill(0);
+    const real = new Array<number>(row.length).fill(1);
+    return side === 'left' ? [...pads, ...real] : [...real, ...pads];
+  });
+  /** The batch's loss from each prompt's own loss: the mean over all real next-token pairs. */
+  const pooledLoss = (losses: number[]) => losses.reduce((total, loss, r) => total + loss * pairs[r], 0) / (pairs[0] + pairs[1]);
+  const meanOf = (values: number[]) => (values[0] + values[1]) / 2;
+
+  it('ablate: per-row predictions equal each prompt alone; loss pooled over real tokens, metric averaged over rows', async () => {
+    const model = new HookedTransformer(config, weights);
+    const heads = [{ layer: 0, head: 1 }, { layer: 1, head: 2 }];
+    const before = tf.memory().numTensors;
+    for (const position of [-1, 1]) {
+      const batch = await ablate(model, padded, { heads, answer, wrong, attentionMask, position });
+      const single = await Promise.all(alone.map((row) => ablate(model, row, { heads, answer, wrong, position })));
+      expect(batch.position).toBe(position);
+      const readAt = position === -1 ? [6, side === 'left' ? 6 : 3] : [1, side === 'left' ? 4 : 1];
+      expect(batch.rowPositions).toEqual(readAt);
+      batch.predictions.forEach((row, r) => {
+        for (const kind of ['clean', 'ablated'] as const) {
+          expect(row[kind].map((p) => p.token)).toEqual(single[r].predictions[0][kind].map((p) => p.token));
+          row[kind].forEach((p, k) => expect(Math.abs(p.probability - single[r].predictions[0][kind][k].probability)).toBeLessThan(1e-5));
+        }
+      });
+      expect(Math.abs(batch.lossClean - pooledLoss(single.map((s) => s.lossClean)))).toBeLessThan(1e-4);
+      expect(Math.abs(batch.lossAblated - pooledLoss(single.map((s) => s.lossAblated)))).toBeLessThan(1e-4);
+      expect(Math.abs(batch.metricClean! - meanOf(single.map((s) => s.metricClean!)))).toBeLessThan(1e-4);
+      expect(Math.abs(batch.metricAblated! - meanOf(single.map((s) => s.metricAblated!)))).toBeLessThan(1e-4);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('ablationSweep (with and without the loss): every cell equals the prompts run alone, pooled', async () => {
+    const model = new HookedTransformer(config, weights);
+    const before = tf.memory().numTensors;
+    const batch = await ablationSweep(model, padded, { answer, wrong, attentionMask, batchSize: 3 });
+    const metricOnly = await ablationSweep(model, padded, { answer, wrong, attentionMask, loss: false });
+    expect(tf.memory().numTensors).toBe(before);
+    const single = await Promise.all(alone.map((row) => ablationSweep(model, row, { answer, wrong })));
+    expect(Math.abs(batch.lossClean - pooledLoss(single.map((s) => s.lossClean)))).toBeLessThan(1e-4);
+    for (let layer = 0; layer < 2; layer++) {
+      for (let head = 0; head < config.nHeads; head++) {
+        const ablatedLoss = pooledLoss(single.map((s) => s.lossClean + s.lossDelta[layer][head]));
+        expect(Math.abs(batch.lossClean + batch.lossDelta[layer][head] - ablatedLoss), `${layer}.${head}`).toBeLessThan(1e-4);
+        const metricDelta = meanOf(single.map((s) => s.metricDelta![layer][head]));
+        expect(Math.abs(batch.metricDelta![layer][head] - metricDelta), `${layer}.${head}`).toBeLessThan(1e-4);
+        expect(Math.abs(metricOnly.metricDelta[layer][head] - metricDelta), `${layer}.${head}`).toBeLessThan(1e-4);
+      }
+    }
+    model.dispose();
+  });
+
+  it("mean ablation averages z over the real tokens only (by hand from each prompt's own run); resample refuses padding", async () => {
+    const model = new HookedTransformer(config, weights);
+    const { dHead } = config;
+    const zAlone = alone.map((row) => cachedZ(model, [row], 1)[0]);
+    const mean = new Array<number>(dHead).fill(0);
+    const count = alone[0].length + alone[1].length;
+    for (const z of zAlone) for (const position of z) position[3].forEach((v, i) => { mean[i] += v / count; });
+    const byHand = alone.map((row) => measure(model, [row], [['blocks.1.attn.hook_z', writeHead(3, () => mean)]]));
+    const result = await ablate(model, padded, { heads: [{ layer: 1, head: 3 }], mode: 'mean', answer, wrong, attentionMask });
+    expect(Math.abs(result.lossAblated - pooledLoss(byHand.map((m) => m.loss)))).toBeLessThan(1e-4);
+    expect(Math.abs(result.metricAblated! - meanOf(byHand.map((m) => m.metric)))).toBeLessThan(1e-4);
+    // The same batch as an explicit, padded reference gives the same fill.
+    const withReference = await ablate(model, padded, { heads: [{ layer: 1, head: 3 }], mode: 'mean', answer, wrong, attentionMask, reference: padded, referenceAttentionMask: attentionMask });
+    expect(Math.abs(withReference.lossAblated - result.lossAblated)).toBeLessThan(1e-6);
+    await expect(ablate(model, padded, { heads: [{ layer: 1, head: 3 }], mode: 'resample', attentionMask }))
+      .rejects.toThrow('resample ablation takes each position from another prompt, so it needs prompts of equal token length, without padding');
     model.dispose();
   });
 });

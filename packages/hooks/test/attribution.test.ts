@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend } from '@hooklens/core';
 import type { ModelConfig } from '@hooklens/core';
-import { randomModel } from '../../core/test/randomModel.ts';
+import { randomModel } from '@hooklens/core/testing';
 import { directLogitAttribution } from '../src/index.ts';
 
 beforeAll(async () => { await initBackend(); });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@hooklens/core';
 import type { ModelConfig } from '@hooklens/core';
-import { randomModel } from '../../core/test/randomModel.ts';
+import { randomModel } from '@hooklens/core/testing';
 import { accumulatedResid, applyLnToStack, decomposeResid, logitAttrs, stackHeadResults } from '../src/index.ts';
 
 beforeAll(async () => { await initBackend(); });

@@ -5,12 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModel } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
-import { randomModel } from '../../core/test/randomModel.ts';
+import { randomModel } from '@hooklens/core/testing';
 import {
   ablate, ablationSweep, activationPatching, ExperimentError, headScores, logitLens, parseExperiment, parseExperimentText,
   patchEveryBlock, resolveExperimentModel, runExperiment,
 } from '../src/index.ts';
-import type { ExperimentInput } from '../src/index.ts';
+import type { AblationResult, ExperimentInput, MetricSweepResult } from '../src/index.ts';
 // The browser entry point: the schema alone, no Node or tfjs code.
 import { Experiment as ExperimentSchema } from '@hooklens/hooks/experiment-schema';
 
@@ -141,6 +141,40 @@ describe.skipIf(!existsSync(STORIES))('runExperiment on stories260K (text prompt
       expect(lily).toHaveLength(1);
       expect(run.result).toEqual(logitLens(model, tokens, { topK: 2, target: lily[0] }));
     }
+  });
+
+  it.each(['left', 'right'] as const)('pads text prompts of different lengths on the %s: each row reads as its prompt alone', async (paddingSide) => {
+    const texts = ['Lily and Tom went to the park. Tom gave the ball to', 'Tom saw a big dog'];
+    const tokenization = { prependBos: true, paddingSide };
+    const lengths = texts.map((text) => model.toTokens(text, { prependBos: true }).length);
+    expect(lengths[0]).toBeGreaterThan(lengths[1]);
+    const metric = { type: 'logit-diff', answer: ' Lily', wrong: ' the' } as const;
+    const ablation = (prompts: string[]): ExperimentInput => ({
+      ...base, model: { id: STORIES }, tokenization, kind: 'ablation', prompts: { prompts }, heads: [{ layer: 1, head: 2 }, { layer: 3, head: 0 }], metric,
+    });
+    const batch = (await runExperiment(model, ablation(texts))).result as AblationResult;
+    const alone = await Promise.all(texts.map(async (text) => (await runExperiment(model, ablation([text]))).result as AblationResult));
+    expect(batch.rowPositions).toEqual(paddingSide === 'left' ? [lengths[0] - 1, lengths[0] - 1] : [lengths[0] - 1, lengths[1] - 1]);
+    batch.predictions.forEach((row, r) => {
+      expect(row.clean.map((p) => p.text)).toEqual(alone[r].predictions[0].clean.map((p) => p.text));
+      expect(row.ablated.map((p) => p.token)).toEqual(alone[r].predictions[0].ablated.map((p) => p.token));
+      row.ablated.forEach((p, k) => expect(Math.abs(p.probability - alone[r].predictions[0].ablated[k].probability)).toBeLessThan(1e-5));
+    });
+    // The loss is pooled over every real next-token pair, the metric averaged over rows.
+    const pairs = lengths.map((length) => length - 1);
+    const pooled = (values: number[]) => (values[0] * pairs[0] + values[1] * pairs[1]) / (pairs[0] + pairs[1]);
+    expect(Math.abs(batch.lossAblated - pooled(alone.map((a) => a.lossAblated)))).toBeLessThan(1e-4);
+    expect(Math.abs(batch.metricAblated! - (alone[0].metricAblated! + alone[1].metricAblated!) / 2)).toBeLessThan(1e-4);
+
+    const sweep = (prompts: string[]): ExperimentInput => ({ ...base, model: { id: STORIES }, tokenization, kind: 'ablation-sweep', prompts: { prompts }, metric, loss: false, layers: [2] });
+    const batchSweep = (await runExperiment(model, sweep(texts))).result as MetricSweepResult;
+    const aloneSweeps = await Promise.all(texts.map(async (text) => (await runExperiment(model, sweep([text]))).result as MetricSweepResult));
+    batchSweep.metricDelta[2].forEach((value, head) => expect(Math.abs(value - (aloneSweeps[0].metricDelta[2][head] + aloneSweeps[1].metricDelta[2][head]) / 2)).toBeLessThan(1e-4));
+  });
+
+  it('pads only text: token-id prompts of different lengths are an error', async () => {
+    await expect(runExperiment(model, { ...base, model: { id: STORIES }, kind: 'ablation', prompts: { prompts: ['Tom saw a big dog', [1, 2]] }, heads: [{ layer: 0, head: 0 }] }))
+      .rejects.toThrow(/^experiment\.prompts\.prompts: the prompts are \d+, 2 tokens long; only text prompts are padded \(tokenization\.paddingSide\), token-id prompts must have equal lengths$/);
   });
 
   it('head scores follow tokenization.prependBos', async () => {

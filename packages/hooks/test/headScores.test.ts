@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend, weightSpecs } from '@hooklens/core';
 import type { ModelConfig, WeightMap } from '@hooklens/core';
 import { headScores, repeatedRandomTokens, ToolInputError } from '../src/index.ts';
-import { randomModel } from '../../core/test/randomModel.ts';
+import { randomModel } from '@hooklens/core/testing';
 
 beforeAll(async () => { await initBackend(); });
 

@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend } from '@hooklens/core';
 import type { ModelConfig } from '@hooklens/core';
-import { randomModel, randomWeights, tinyConfig } from '../../core/test/randomModel.ts';
+import { randomModel, randomWeights, tinyConfig } from '@hooklens/core/testing';
 import { logitLens } from '../src/index.ts';
+import type { LogitLensResult } from '../src/index.ts';
 
 beforeAll(async () => { await initBackend(); });
 
@@ -40,6 +41,35 @@ function lensByHand(model: HookedTransformer, ids: number[]): { logits: number[]
   return { logits, probs };
 }
 
+/** Every cell of `lens` (its first `rows` layers) against the hand lens: top-k, entropy, KL to the final row, the target. */
+function expectLensEqualsHand(lens: LogitLensResult, hand: { logits: number[][][]; probs: number[][][] }, rows: number, topK: number, target: number): void {
+  const final = hand.probs[hand.probs.length - 1];
+  expect(lens.top).toHaveLength(rows);
+  for (let layer = 0; layer < rows; layer++) {
+    expect(lens.top[layer]).toHaveLength(tokens.length);
+    for (let p = 0; p < tokens.length; p++) {
+      const probs = hand.probs[layer][p];
+      const order = probs.map((prob, id) => ({ prob, id })).sort((a, b) => b.prob - a.prob);
+      const top = lens.top[layer][p];
+      expect(top).toHaveLength(topK);
+      top.forEach((entry, k) => {
+        expect(entry.prob).toBeCloseTo(order[k].prob, 5);
+        expect(probs[entry.id]).toBeCloseTo(order[k].prob, 5); // ids agree up to exact ties
+        expect(entry.token).toBe(`#${entry.id}`);
+      });
+      const entropy = -probs.reduce((a, q) => a + (q > 0 ? q * Math.log(q) : 0), 0);
+      expect(lens.entropy[layer][p]).toBeCloseTo(entropy, 4);
+      const kl = final[p].reduce((a, q, id) => a + q * (Math.log(q) - Math.log(probs[id])), 0);
+      expect(lens.klToFinal[layer][p]).toBeCloseTo(kl, 4);
+      const cell = lens.target![layer][p];
+      const logits = hand.logits[layer][p];
+      expect(cell.logit).toBeCloseTo(logits[target], 4);
+      expect(cell.prob).toBeCloseTo(probs[target], 5);
+      expect(cell.rank).toBe(logits.filter((v) => v > logits[target]).length);
+    }
+  }
+}
+
 function softmax(logits: number[]): number[] {
   const max = Math.max(...logits);
   const exps = logits.map((v) => Math.exp(v - max));
@@ -62,30 +92,7 @@ describe.each([
     expect(lens.layers).toEqual(['blocks.0.hook_resid_pre', 'blocks.1.hook_resid_pre', 'blocks.2.hook_resid_pre', 'blocks.2.hook_resid_post']);
     expect(lens.positions).toEqual(tokens.map((id) => `#${id}`)); // no tokenizer
     expect(lens.tokenIds).toEqual(tokens);
-    const hand = lensByHand(model, tokens);
-    for (let layer = 0; layer <= nLayers; layer++) {
-      for (let p = 0; p < tokens.length; p++) {
-        const probs = hand.probs[layer][p];
-        const order = probs.map((prob, id) => ({ prob, id })).sort((a, b) => b.prob - a.prob);
-        const top = lens.top[layer][p];
-        expect(top).toHaveLength(topK);
-        top.forEach((entry, k) => {
-          expect(entry.prob).toBeCloseTo(order[k].prob, 5);
-          expect(probs[entry.id]).toBeCloseTo(order[k].prob, 5); // ids agree up to exact ties
-          expect(entry.token).toBe(`#${entry.id}`);
-        });
-        const entropy = -probs.reduce((a, q) => a + (q > 0 ? q * Math.log(q) : 0), 0);
-        expect(lens.entropy[layer][p]).toBeCloseTo(entropy, 4);
-        const final = hand.probs[nLayers][p];
-        const kl = final.reduce((a, q, id) => a + q * (Math.log(q) - Math.log(probs[id])), 0);
-        expect(lens.klToFinal[layer][p]).toBeCloseTo(kl, 4);
-        const target = lens.target![layer][p];
-        const logits = hand.logits[layer][p];
-        expect(target.logit).toBeCloseTo(logits[5], 4);
-        expect(target.prob).toBeCloseTo(probs[5], 5);
-        expect(target.rank).toBe(logits.filter((v) => v > logits[5]).length);
-      }
-    }
+    expectLensEqualsHand(lens, lensByHand(model, tokens), nLayers + 1, topK, 5);
     expect(lens.klToFinal[nLayers].every((v) => Math.abs(v) < 1e-5)).toBe(true);
 
     // The final row is the model's own next-token distribution.
@@ -95,6 +102,23 @@ describe.each([
       expect(lens.target![nLayers][p].prob).toBeCloseTo(own[0][p][5], 5);
     }
     expect(dVocab).toBe(23);
+    model.dispose();
+  });
+
+  it('reads long prompts in chunks of positions: any chunk budget gives the hand lens, without leaking tensors', () => {
+    const model = randomModel({ ...overrides, nLayers: 3 }, 11);
+    const { nLayers, dVocab } = model.config;
+    const perPosition = (nLayers + 1) * dVocab * 4; // bytes of one position's logits at every layer boundary
+    const hand = lensByHand(model, tokens);
+    const before = tf.memory().numTensors;
+    // 1 byte: one position per chunk; 3 positions' worth: chunks of 3, 3 and 1 over the 7 tokens.
+    for (const chunkBytes of [1, 3 * perPosition + 5]) {
+      expectLensEqualsHand(logitLens(model, tokens, { topK: 3, target: 8, chunkBytes }), hand, nLayers + 1, 3, 8);
+      // Without the final row the KL is still measured against it, within each chunk.
+      expectLensEqualsHand(logitLens(model, tokens, { topK: 2, target: 8, chunkBytes, includeFinal: false }), hand, nLayers, 2, 8);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => logitLens(model, tokens, { chunkBytes: 0 })).toThrow('chunkBytes must be a positive number, got 0');
     model.dispose();
   });
 

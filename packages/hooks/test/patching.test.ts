@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@hooklens/core';
+import { hookName, initBackend } from '@hooklens/core';
 import type { HookedTransformer, ModelConfig } from '@hooklens/core';
-import { randomModel } from '../../core/test/randomModel.ts';
+import { randomModel } from '@hooklens/core/testing';
 import { activationPatching, patchEveryBlock, PATCH_KINDS } from '../src/patching.ts';
 import type { PatchKind, PatchingGrid, PatchingHeadPositionGrid, PatchingResult } from '../src/patching.ts';
 
@@ -63,7 +63,7 @@ function selector(base: string, head: number | undefined, position: number | und
 /** One plain, unbatched run per cell with a hand-written hook; the normalised metric. */
 function cellByHand(model: HookedTransformer, kind: PatchKind, layer: number, head: number | undefined, position: number | undefined): number {
   const base = kind.replace(/_by_pos$/, '');
-  const hook = `blocks.${layer}.${SUFFIX[base]}`;
+  const hook = hookName(`blocks.${layer}.${SUFFIX[base]}`);
   const { logits: cleanLogits, cache } = model.runWithCache([clean], { names: [hook as never] });
   const cleanMetric = metricByHand(cleanLogits);
   const corruptMetric = metricByHand(model.forward([corrupted]));

@@ -15,8 +15,8 @@ const FIRST_MODEL = 'toy-ioi';
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = [join(repo, 'packages', 'cli', 'bin', 'hooklens.js')];
 
-const { built } = await buildClient({ ifStale: true });
-process.stdout.write(built ? 'built the dashboard into packages/ui/dist/client\n' : 'dashboard up to date (packages/ui/dist/client)\n');
+const { built, reason } = await buildClient({ ifStale: true });
+process.stdout.write(built ? `built the dashboard into packages/ui/dist/client (${reason})\n` : 'dashboard up to date (packages/ui/dist/client)\n');
 
 const shipped = listShippedModels().sort((a, b) => Number(b.name === FIRST_MODEL) - Number(a.name === FIRST_MODEL));
 const models = shipped.map((model) => model.path);

@@ -2,6 +2,10 @@
  * `pnpm bench`: how fast the forward pass of a GPT-2-small-shaped model runs on the chosen
  * backend, with and without the full activation cache, measured against a plain matmul of the
  * same token count on the same backend (the ratio says how much of the hardware the model uses).
+ * Then the research-tool sweeps on the same model: a full resid_pre patching sweep and a full
+ * head-ablation sweep (64 tokens), batched against one forward per cell (patchingBench.ts,
+ * ablationBench.ts); several minutes on one WASM thread. `pnpm bench --quick` sweeps a sample
+ * of each and extrapolates (about a minute each).
  * HOOKLENS_BACKEND=wasm|cpu|tensorflow picks the backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,12 +19,21 @@ import { timeMedian } from './timing.ts';
 
 const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
 
+const args = process.argv.slice(2);
+const unknown = args.filter((arg) => arg !== '--quick');
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown argument ${unknown[0]}; usage: pnpm bench [--quick]\n`);
+  process.exit(2);
+}
+const quick = args.includes('--quick');
+
 const started = performance.now();
 const config = GPT2_SMALL;
 const backend = await initBackend();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 say(`hooklens bench: GPT-2 small shape (${config.nLayers} layers, d_model ${config.dModel}, ${config.nHeads} heads, d_mlp ${config.dMlp}, vocab ${config.dVocab}, n_ctx ${config.nCtx}), random weights`);
 say(`backend: ${backend.description}`);
+say(quick ? 'sweeps: --quick (sampled and extrapolated; run without --quick for the full sweeps)' : 'sweeps: full (pnpm bench --quick samples them)');
 
 let before = performance.now();
 const model = new HookedTransformer(config, randomWeights(config), { source: 'bench (random weights)' });
@@ -81,9 +94,9 @@ for (const [batch, positions] of SHAPES) {
 }
 say(table(forwardRows));
 say();
-await patchingBench(model, say);
+await patchingBench(model, say, { quick });
 say();
-await ablationBench(model, say);
+await ablationBench(model, say, { quick });
 model.dispose();
 say();
 say(`total bench time ${seconds(performance.now() - started)}`);

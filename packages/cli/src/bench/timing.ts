@@ -22,3 +22,13 @@ export function timeMedian(body: () => void, { runs = 5, budgetSeconds = 10 }: {
   const median = times.length % 2 ? times[middle] : (times[middle - 1] + times[middle]) / 2;
   return { median, runs: times.length };
 }
+
+/** Seconds as the bench tables show them: "  12.3 s". */
+export function formatSeconds(seconds: number): string {
+  return `${seconds.toFixed(1).padStart(6)} s`;
+}
+
+/** Seconds shown in milliseconds: "4.2 ms". */
+export function formatMilliseconds(seconds: number): string {
+  return `${(seconds * 1000).toFixed(1)} ms`;
+}

@@ -41,12 +41,12 @@ export const ablateCommand: Command = {
     { name: 'answer', type: 'string', value: 'TOKEN', description: 'correct next token for the logit-difference metric' },
     { name: 'wrong', type: 'string', value: 'TOKEN', description: 'competing next token for the logit-difference metric' },
     { name: 'position', type: 'string', value: 'P', description: 'position the metric and predictions read (default -1, the last; negative counts from the end)' },
-    { name: 'batch-size', type: 'string', value: 'N', description: '--sweep: ablated copies per forward pass (default: what fits ~128 MiB of logits)' },
+    { name: 'batch-size', type: 'string', value: 'N', description: "--sweep: ablated copies per forward pass (default: what fits the sweep memory budget, at most a layer's heads)" },
     { name: 'json', type: 'boolean', description: 'print one JSON object instead of tables' },
     SAVE_EXPERIMENT_OPTION,
   ],
   examples: [
-    'hooklens ablate --model toy-induction --prompt "t5 t17 t3 t42 t8 t30 t11 t26 t5 t17 t3 t42 t8 t30 t11 t26" --heads 1.0,1.1,1.2,1.3',
+    'hooklens ablate --model toy-induction --prompt "t5 t17 t3 t42 t8 t30 t11 t26 t5 t17 t3 t42 t8 t30 t11 t26" --heads 1.0',
     'hooklens ablate --model toy-ioi --prompt "When Mary and John went to the store , John gave a drink to" --sweep --answer Mary --wrong John',
   ],
   async run(values, globals) {

@@ -10,7 +10,9 @@ export const generateCommand: Command = {
   usage: 'generate --model PATH --prompt TEXT --max-new-tokens N [--temperature T] [--seed S] [--top-k K] [--top-p P]',
   details: [
     'Prints ONLY the generated continuation (not the prompt) to stdout, followed by a newline, so it can be piped. ' +
-      'Generation stops after N new tokens, or earlier at the end-of-sequence token.',
+      "Generation stops after N new tokens, or earlier at the model's stop token (end-of-sequence; BOS for llama2.c, as its run.c), " +
+      "or when the sequence reaches the model's context n_ctx (then a one-line note on stderr says so). " +
+      'A prompt longer than n_ctx is an error.',
     '--temperature 0 (the default) is greedy decoding, deterministic; with T > 0 the same --seed gives the same text. --prompt "" starts from BOS alone.',
   ],
   options: [
@@ -48,6 +50,9 @@ export const generateCommand: Command = {
         ...(topP !== undefined && { topP }),
       });
       process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+      if (result.stopReason === 'context-limit') {
+        process.stderr.write(`note: stopped after ${result.newTokens.length} of ${maxNewTokens} new tokens: the sequence reached the model's context n_ctx = ${model.config.nCtx}\n`);
+      }
     } finally {
       model.dispose();
     }

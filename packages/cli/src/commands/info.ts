@@ -8,7 +8,7 @@ import { formatCount, table } from '../format.ts';
 export const infoCommand: Command = {
   name: 'info',
   summary: 'describe a checkpoint: architecture, parameter count, tokenizer, hook names',
-  usage: 'info --model PATH [--tokenizer PATH] [--json]',
+  usage: 'info --model PATH|NAME [--tokenizer PATH] [--json]',
   details: [
     'Loads the checkpoint and prints its family, architecture numbers, parameter count, the backend in use, ' +
       'whether toTokens prepends BOS by default, where the tokenizer came from, and its hook point names ' +

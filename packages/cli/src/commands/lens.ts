@@ -1,4 +1,4 @@
-import { logitLens, resolveToken } from '@hooklens/hooks';
+import { logitLens, promptTokens, resolveToken } from '@hooklens/hooks';
 import type { LogitLensResult } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -49,7 +49,8 @@ export const lensCommand: Command = {
 
     const { model } = await openModel(values, globals);
     try {
-      const tokens = fileTokens ?? encodePrompt(model, prompt!, !values['no-bos']);
+      // BOS as the model family does it unless --no-bos (what saveExperiment records, so a replay matches).
+      const tokens = fileTokens ?? encodePrompt(model, prompt!, values['no-bos'] === true ? { prependBos: false } : {});
       const target = targetText === undefined ? undefined : resolveToken(model, targetText, 'target');
       let lens: LogitLensResult;
       try {
@@ -77,10 +78,11 @@ function oneRow(rows: number[][], path: string): number[] {
   return rows[0];
 }
 
-function encodePrompt(model: HookedTransformer, prompt: string, prependBos: boolean): number[] {
+/** The prompt's ids; an empty or blank prompt is an error, as in ablate and patch. */
+function encodePrompt(model: HookedTransformer, prompt: string, options: { prependBos?: boolean }): number[] {
   if (!model.tokenizer) throw new CliError('this model has no tokenizer to encode --prompt; pass --tokenizer PATH or give token ids with --tokens-file');
-  const ids = model.toTokens(prompt, { prependBos });
-  if (ids.length === 0) throw new CliError('--prompt encodes to no tokens (empty prompt with --no-bos)');
+  const ids = promptTokens(model, prompt, options);
+  if (ids.length === 0) throw new CliError('--prompt encodes to no tokens');
   return ids;
 }
 

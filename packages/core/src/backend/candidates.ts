@@ -12,39 +12,84 @@ export interface BackendInfo {
 }
 
 /** The native bindings, fastest first. Both register a tfjs backend named 'tensorflow'. */
-const NATIVE_PACKAGES = [
-  { pkg: '@tensorflow/tfjs-node-gpu', device: 'CUDA' },
-  { pkg: '@tensorflow/tfjs-node', device: 'CPU' },
-] as const;
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/** Why one native binding cannot be used; `installed` tells a broken install from an absent one. */
+interface NativeFailure {
+  installed: boolean;
+  reason: string;
+}
 
 /**
- * Loads one native binding. Returns undefined when the package is not installed, or is
- * installed but cannot load (missing libtensorflow, missing CUDA); `reasons` collects why.
+ * Loads one native binding. Both are optional dependencies whose install script downloads
+ * libtensorflow: where that download fails pnpm skips the package (not installed), and where
+ * install scripts are turned off the package is there without its native addon (installed, unusable).
  */
-async function tryNative(pkg: string, device: string, reasons: string[]): Promise<BackendInfo | undefined> {
+async function tryNative(pkg: string): Promise<BackendInfo | NativeFailure> {
+  const before = tensorflowRegistrations();
   try {
     // A variable specifier keeps bundlers and tsc from insisting the optional package exists.
     await import(/* @vite-ignore */ pkg);
   } catch (error) {
-    reasons.push(`${pkg}: ${importFailure(error)}`);
-    return undefined;
+    forgetRegistrationsSince(before);
+    return { installed: !isNotInstalled(error), reason: importFailure(error) };
   }
   // A binding built against another tfjs-core copy registers on that copy's engine, not ours.
   if (tf.findBackendFactory('tensorflow') === null) {
-    reasons.push(`${pkg} is installed but registered with a different @tensorflow/tfjs-core than hooklens' ${tf.version_core}; install the ${tf.version_core} release`);
-    return undefined;
+    return {
+      installed: true,
+      reason: `registered with a different @tensorflow/tfjs-core than hooklens' ${tf.version_core}; install the ${tf.version_core} release`,
+    };
   }
   if (!(await setBackendQuietly('tensorflow'))) {
-    reasons.push(`${pkg}: the 'tensorflow' backend failed to initialise`);
-    return undefined;
+    forgetRegistrationsSince(before);
+    return { installed: true, reason: "the 'tensorflow' backend failed to initialise" };
   }
-  return { name: 'tensorflow', description: `tensorflow (${pkg.replace('@tensorflow/', '')}, ${device})` };
+  // tfjs-node-gpu runs on the CPU when it finds no usable CUDA device: name what it really uses.
+  const onGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  return { name: 'tensorflow', description: `tensorflow (${pkg.replace('@tensorflow/', '')}, ${onGpu ? 'CUDA' : 'CPU'})` };
+}
+
+/** What is registered under the backend name 'tensorflow' now, so a failed binding's share can be undone. */
+function tensorflowRegistrations(): { factory: boolean; kernels: Set<string> } {
+  return {
+    factory: tf.findBackendFactory('tensorflow') !== null,
+    kernels: new Set(tf.getKernelsForBackend('tensorflow').map((kernel) => kernel.kernelName)),
+  };
+}
+
+/**
+ * A binding registers its kernels before it loads its native addon, so a failed load leaves
+ * kernels for a 'tensorflow' backend that cannot run, and the next binding would print one
+ * "already registered" warning per kernel (about 150 lines). Only this attempt's share goes:
+ * a binding that loaded earlier keeps its registrations.
+ */
+function forgetRegistrationsSince(before: { factory: boolean; kernels: Set<string> }): void {
+  if (!before.factory && tf.findBackendFactory('tensorflow') !== null) tf.removeBackend('tensorflow');
+  for (const { kernelName } of tf.getKernelsForBackend('tensorflow')) {
+    if (!before.kernels.has(kernelName)) tf.unregisterKernel(kernelName, 'tensorflow');
+  }
+}
+
+/** Loaders that wrap a failed import (vitest's module mocker among them) keep the original as `cause`. */
+function rootCause(error: unknown): unknown {
+  return error instanceof Error && error.cause instanceof Error ? error.cause : error;
+}
+
+function isNotInstalled(error: unknown): boolean {
+  const code = (rootCause(error) as NodeJS.ErrnoException)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 function importFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
-  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+  if (isNotInstalled(error)) return 'not installed';
+  const cause = rootCause(error);
+  const message = cause instanceof Error ? cause.message : String(cause);
+  // tfjs-node's own words for this case are a long path and an npm command that does not apply.
+  if (/native addon module \(tfjs_binding\.node\) can not be found/.test(message)) {
+    return 'installed without its native addon (its install script was skipped or could not download libtensorflow)';
+  }
+  return message.split('\n')[0];
 }
 
 /** tf.setBackend logs and returns false on failure; both outcomes become a boolean here. */
@@ -56,25 +101,39 @@ async function setBackendQuietly(name: string): Promise<boolean> {
   }
 }
 
+/** "a, b: reason; c: other reason": both bindings usually fail the same way, said once. */
+function describeFailures(failures: Map<string, NativeFailure>): string {
+  const byReason = new Map<string, string[]>();
+  for (const [pkg, { reason }] of failures) byReason.set(reason, [...(byReason.get(reason) ?? []), pkg]);
+  return [...byReason].map(([reason, pkgs]) => `${pkgs.join(', ')}: ${reason}`).join('; ');
+}
+
 export async function loadTensorflow(): Promise<BackendInfo> {
-  const reasons: string[] = [];
-  for (const { pkg, device } of NATIVE_PACKAGES) {
-    const info = await tryNative(pkg, device, reasons);
-    if (info) return info;
+  const failures = new Map<string, NativeFailure>();
+  for (const pkg of NATIVE_PACKAGES) {
+    const result = await tryNative(pkg);
+    if ('name' in result) return result;
+    failures.set(pkg, result);
   }
   throw new BackendError(
-    `backend 'tensorflow' needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node installed ` +
-      `(e.g. pnpm --filter @hooklens/core add @tensorflow/tfjs-node@${tf.version_core}); ${reasons.join('; ')}`,
+    `backend 'tensorflow' needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node installed with its libtensorflow ` +
+      `(optional dependencies that pnpm install skips when it cannot download libtensorflow; retry with network access: ` +
+      `pnpm install --force); ${describeFailures(failures)}`,
   );
 }
 
-/** Native bindings when present, else undefined: auto-detection falls through silently. */
-export async function tryTensorflow(): Promise<BackendInfo | undefined> {
-  for (const { pkg, device } of NATIVE_PACKAGES) {
-    const info = await tryNative(pkg, device, []);
-    if (info) return info;
+/**
+ * Auto-detection: the first native binding that loads, else why the installed ones could not
+ * (empty when none is installed: an absent optional binding is not news).
+ */
+export async function tryTensorflow(): Promise<BackendInfo | { unusable: string }> {
+  const failures = new Map<string, NativeFailure>();
+  for (const pkg of NATIVE_PACKAGES) {
+    const result = await tryNative(pkg);
+    if ('name' in result) return result;
+    if (result.installed) failures.set(pkg, result);
   }
-  return undefined;
+  return { unusable: describeFailures(failures) };
 }
 
 export async function loadWasm(): Promise<BackendInfo> {

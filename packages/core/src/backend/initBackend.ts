@@ -57,10 +57,9 @@ function checkName(value: string, source: string): BackendName {
 
 async function autoDetect(): Promise<BackendInfo> {
   const native = await tryTensorflow();
-  if (native) return native;
-  try {
-    return await loadWasm();
-  } catch {
-    return loadCpu();
-  }
+  if ('name' in native) return native;
+  const fallback = await loadWasm().catch(() => loadCpu());
+  // A native binding that is installed but cannot load was expected to run: say why it did not.
+  if (native.unusable === '') return fallback;
+  return { ...fallback, description: `${fallback.description}; tensorflow unusable: ${native.unusable}` };
 }

@@ -1,11 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { HookFilter, HookName } from './names.ts';
 
 /**
  * An identity point in the forward pass, named by the root model
  * (`blocks.3.attn.hook_z`). Hooks attached to it see the activation and may replace it.
  */
 export class HookPoint {
-  constructor(readonly name: string) {}
+  constructor(readonly name: HookName) {}
 }
 
 /**
@@ -15,5 +16,8 @@ export class HookPoint {
  */
 export type HookFunction = (activation: tf.Tensor, hook: HookPoint) => tf.Tensor | void;
 
-/** A hook name (or a predicate over names) and the function to attach there. */
-export type ForwardHook = readonly [string | ((name: string) => boolean), HookFunction];
+/**
+ * A hook name (or a predicate over names) and the function to attach there. A misspelt
+ * literal name is a compile error; pass a name built at run time through `hookName()`.
+ */
+export type ForwardHook = readonly [HookName | HookFilter, HookFunction];

@@ -1,16 +1,19 @@
 import type { ModelConfig } from '../config.ts';
 
-/** Hook points inside each block, in forward order, with TransformerLens' names. */
-export type BlockHookSuffix =
-  | 'hook_resid_pre'
-  | 'ln1.hook_scale' | 'ln1.hook_normalized'
-  | 'attn.hook_q' | 'attn.hook_k' | 'attn.hook_v'
-  | 'attn.hook_rot_q' | 'attn.hook_rot_k'
-  | 'attn.hook_attn_scores' | 'attn.hook_pattern' | 'attn.hook_z' | 'attn.hook_result'
-  | 'hook_attn_out' | 'hook_resid_mid'
-  | 'ln2.hook_scale' | 'ln2.hook_normalized'
-  | 'mlp.hook_pre' | 'mlp.hook_pre_linear' | 'mlp.hook_post'
-  | 'hook_mlp_out' | 'hook_resid_post';
+/** Hook points inside each block, in forward order, with TransformerLens' names (every architecture's). */
+const ALL_BLOCK_HOOK_SUFFIXES = [
+  'hook_resid_pre',
+  'ln1.hook_scale', 'ln1.hook_normalized',
+  'attn.hook_q', 'attn.hook_k', 'attn.hook_v',
+  'attn.hook_rot_q', 'attn.hook_rot_k',
+  'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result',
+  'hook_attn_out', 'hook_resid_mid',
+  'ln2.hook_scale', 'ln2.hook_normalized',
+  'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post',
+  'hook_mlp_out', 'hook_resid_post',
+] as const;
+
+export type BlockHookSuffix = (typeof ALL_BLOCK_HOOK_SUFFIXES)[number];
 
 /** Every hook point name; a misspelt literal is a compile error. */
 export type HookName =
@@ -20,26 +23,37 @@ export type HookName =
   | 'ln_final.hook_scale'
   | 'ln_final.hook_normalized';
 
+/** A predicate over hook names: selects every hook point it returns true for. */
+export type HookFilter = (name: HookName) => boolean;
+
 /** Which hook activations to select: a list of names, a pattern, or a predicate. */
-export type HookSelector = readonly HookName[] | RegExp | ((name: string) => boolean);
+export type HookSelector = readonly HookName[] | RegExp | HookFilter;
+
+const TOP_LEVEL_HOOKS: readonly HookName[] = ['hook_embed', 'hook_pos_embed', 'ln_final.hook_scale', 'ln_final.hook_normalized'];
+
+/**
+ * A hook name built at run time (`hookName(`blocks.${layer}.${suffix}`)`, a name read from a
+ * file or a request), checked to be of HookName's form; a literal never needs this. Whether
+ * the model has that hook (its layer exists, it is rotary, …) is checked when it is used.
+ */
+export function hookName(name: string): HookName {
+  const block = /^blocks\.(\d+)\.(.+)$/.exec(name);
+  const suffixes: readonly string[] = ALL_BLOCK_HOOK_SUFFIXES;
+  const topLevel: readonly string[] = TOP_LEVEL_HOOKS;
+  if (block ? suffixes.includes(block[2]) : topLevel.includes(name)) return name as HookName;
+  const layer = block?.[1] ?? '0';
+  throw unknownHookError([...TOP_LEVEL_HOOKS, ...ALL_BLOCK_HOOK_SUFFIXES.map((suffix) => `blocks.${layer}.${suffix}`)], name);
+}
 
 /** The block hook suffixes a given architecture has, in forward order. */
 export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
-  const rotary = config.positional === 'rotary';
-  const suffixes: BlockHookSuffix[] = [
-    'hook_resid_pre', 'ln1.hook_scale', 'ln1.hook_normalized',
-    'attn.hook_q', 'attn.hook_k', 'attn.hook_v',
-    ...(rotary ? (['attn.hook_rot_q', 'attn.hook_rot_k'] as const) : []),
-    'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result',
-    'hook_attn_out',
-  ];
-  if (!config.attnOnly) {
-    suffixes.push('hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre');
-    if (config.gatedMlp) suffixes.push('mlp.hook_pre_linear');
-    suffixes.push('mlp.hook_post', 'hook_mlp_out');
-  }
-  suffixes.push('hook_resid_post');
-  return suffixes;
+  const mlpSide = new Set<BlockHookSuffix>(['hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post', 'hook_mlp_out']);
+  return ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
+    if (suffix === 'attn.hook_rot_q' || suffix === 'attn.hook_rot_k') return config.positional === 'rotary';
+    if (config.attnOnly && mlpSide.has(suffix)) return false;
+    if (suffix === 'mlp.hook_pre_linear') return config.gatedMlp;
+    return true;
+  });
 }
 
 /** All hook point names of a model, in forward order. */
@@ -76,7 +90,11 @@ export function hookShape(config: ModelConfig, name: string, batch: number, posi
   }
 }
 
-/** Bytes a float32 cache of the selected hooks will take, to check before running. */
+/**
+ * Bytes a float32 cache of the selected hooks will take, to check before running: the
+ * activations only, not the logits runWithCache also returns (see
+ * HookedTransformer.estimateCacheBytes for both).
+ */
 export function estimateCacheBytes(config: ModelConfig, tokensShape: readonly [number, number], names: HookSelector): number {
   const [batch, positions] = tokensShape;
   return selectHookNames(hookNamesFor(config), names)
@@ -87,19 +105,34 @@ export class UnknownHookError extends Error {
   override name = 'UnknownHookError';
 }
 
-/** Resolves a selector against the model's names; unknown listed names are an error suggesting the nearest. */
-export function selectHookNames(all: readonly string[], selector: HookSelector): string[] {
-  if (selector instanceof RegExp) return all.filter((name) => selector.test(name));
+/**
+ * Resolves a selector against the model's names, in the model's order; unknown listed names
+ * are an error suggesting the nearest.
+ */
+export function selectHookNames(all: readonly HookName[], selector: HookSelector): HookName[] {
+  if (selector instanceof RegExp) {
+    // test() on a global or sticky pattern starts at lastIndex, which a match moves on, so
+    // names after a match would be tested from the middle and missed: each name is tested
+    // from its start, on a copy, leaving the caller's pattern as it was.
+    const pattern = new RegExp(selector.source, selector.flags);
+    return all.filter((name) => {
+      pattern.lastIndex = 0;
+      return pattern.test(name);
+    });
+  }
   if (typeof selector === 'function') return all.filter((name) => selector(name));
-  const known = new Set(all);
+  const known = new Set<string>(all);
   for (const name of selector) assertHookName(all, known, name);
-  return all.filter((name) => selector.includes(name as HookName));
+  return all.filter((name) => selector.includes(name));
 }
 
 export function assertHookName(all: readonly string[], known: { has(name: string): boolean }, name: string): void {
-  if (known.has(name)) return;
+  if (!known.has(name)) throw unknownHookError(all, name);
+}
+
+function unknownHookError(all: readonly string[], name: string): UnknownHookError {
   const nearest = nearestNames(all, name, 3);
-  throw new UnknownHookError(`unknown hook name "${name}"; did you mean ${nearest.map((n) => `"${n}"`).join(', ')}?`);
+  return new UnknownHookError(`unknown hook name "${name}"; did you mean ${nearest.map((n) => `"${n}"`).join(', ')}?`);
 }
 
 export function nearestNames(all: readonly string[], name: string, count: number): string[] {

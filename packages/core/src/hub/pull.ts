@@ -1,10 +1,19 @@
 /**
  * `pullModel(name)`: downloads a checkpoint from the Hugging Face hub into the hub cache (see
  * cache.ts for the layout), the way Python's huggingface_hub would, so either can use what the other
- * fetched. The hub API (revision → commit, file listing, file bytes) goes through @huggingface/hub;
- * the cache writing is ours because the library's downloadFileToCacheDir names the snapshot after each
- * file's last commit rather than the revision's, links files one by one as they arrive (a half model
- * is visible after an interruption), and does not verify hashes.
+ * fetched. The hub API (revision → commit, file listing, file bytes) goes through @huggingface/hub's
+ * modelInfo, listFiles and downloadFile; the cache writing is ours (download.ts, snapshot.ts) rather
+ * than its snapshotDownload / downloadFileToCacheDir (read in @huggingface/hub 2.17.5) because:
+ *   - snapshotDownload fetches every file of the repository (GPT-2's holds its weights in several
+ *     other formats too) and writes refs/<revision> before the first file arrives;
+ *   - downloadFileToCacheDir links each file into snapshots/<commit>/ as soon as it is written, so an
+ *     interrupted pull leaves a half snapshot that resolveModel would open;
+ *   - it does not check the bytes against the sha256 (LFS) or git sha1 the file listing gives;
+ *   - it restarts an interrupted file from byte 0, where Python's huggingface_hub and downloadBlob resume
+ *     blobs/<etag>.incomplete with a Range request;
+ *   - it takes no progress callback, and logs "Downloading PATH to …" with console.debug (stdout).
+ * Pointing it at a staging cache and moving the finished snapshot into place would hide the half
+ * snapshot, but none of the rest.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -17,7 +17,7 @@ import {
 
 export const HOOKLENS_MODEL_TYPE = 'hooklens';
 
-type FieldKind = 'int' | 'number' | 'boolean' | { oneOf: readonly string[] };
+type FieldKind = 'int' | 'intList' | 'number' | 'boolean' | { oneOf: readonly string[] };
 
 const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }> = {
   family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens'] } },
@@ -43,6 +43,7 @@ const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }>
   bosTokenId: { kind: 'int', optional: true },
   eosTokenId: { kind: 'int', optional: true },
   padTokenId: { kind: 'int', optional: true },
+  stopTokenIds: { kind: 'intList', optional: true },
 };
 
 /** Checks a parsed `hooklens_config` field by field; errors name the field and the file. */
@@ -55,12 +56,15 @@ export function parseHooklensConfig(raw: unknown, path: string): ModelConfig {
       if (optional) continue;
       throw new LoadError(`${path}: hooklens_config is missing required field "${key}"`);
     }
-    const ok = kind === 'int' ? typeof value === 'number' && Number.isInteger(value) && value >= 0
+    const isId = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+    const ok = kind === 'int' ? isId(value)
+      : kind === 'intList' ? Array.isArray(value) && value.every(isId)
       : kind === 'number' ? typeof value === 'number' && Number.isFinite(value)
       : kind === 'boolean' ? typeof value === 'boolean'
       : typeof value === 'string' && kind.oneOf.includes(value);
     if (!ok) {
-      const wanted = typeof kind === 'string' ? (kind === 'int' ? 'a non-negative integer' : `a ${kind}`) : `one of ${kind.oneOf.join(', ')}`;
+      const wanted = typeof kind !== 'string' ? `one of ${kind.oneOf.join(', ')}`
+        : kind === 'int' ? 'a non-negative integer' : kind === 'intList' ? 'a list of non-negative integers' : `a ${kind}`;
       throw new LoadError(`${path}: hooklens_config field "${key}" must be ${wanted}, got ${JSON.stringify(value)}`);
     }
     config[key] = value;

@@ -100,6 +100,8 @@ export function llama2cConfig(h: Llama2cHeader): ModelConfig {
     defaultPrependBos: true,
     bosTokenId: 1,
     eosTokenId: 2,
+    // run.c: "the BOS (1) token delimits sequences" — generation stops when BOS comes.
+    stopTokenIds: [1],
   };
 }
 

@@ -1,9 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BACKEND_ENV, backendInfo, initBackend } from '../../src/backend/index.ts';
 import type { BackendName } from '../../src/backend/index.ts';
 
-// tfjs-node is not installed in this workspace, so auto-detection lands on wasm (SIMD, no threads).
+// The native bindings are optional dependencies, installed wherever their libtensorflow download
+// works; here they are absent on every machine, so auto-detection lands on wasm (SIMD, no threads).
+vi.mock('@tensorflow/tfjs-node-gpu', () => {
+  throw Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node-gpu'"), { code: 'ERR_MODULE_NOT_FOUND' });
+});
+vi.mock('@tensorflow/tfjs-node', () => {
+  throw Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node'"), { code: 'ERR_MODULE_NOT_FOUND' });
+});
+
 describe('initBackend', () => {
   const savedEnv = process.env[BACKEND_ENV];
   afterEach(() => {
@@ -55,7 +63,9 @@ describe('initBackend', () => {
 
   it('explains how to get tensorflow when no native binding is installed', async () => {
     const before = backendInfo();
-    await expect(initBackend('tensorflow')).rejects.toThrow(/needs @tensorflow\/tfjs-node-gpu .* or @tensorflow\/tfjs-node installed/);
+    await expect(initBackend('tensorflow')).rejects.toThrow(
+      /needs @tensorflow\/tfjs-node-gpu .* or @tensorflow\/tfjs-node installed .*pnpm install --force\); @tensorflow\/tfjs-node-gpu, @tensorflow\/tfjs-node: not installed$/,
+    );
     // The failed attempt leaves the working backend in place.
     expect(backendInfo()).toBe(before);
     expect(tf.getBackend()).toBe(before?.name);

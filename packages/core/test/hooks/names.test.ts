@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { estimateCacheBytes, hookNamesFor, hookShape, selectHookNames } from '../../src/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { estimateCacheBytes, hookNamesFor, hookShape, initBackend, selectHookNames } from '../../src/index.ts';
 import type { HookName } from '../../src/index.ts';
-import { tinyConfig } from '../randomModel.ts';
+import { randomModel, tinyConfig } from '../randomModel.ts';
+
+beforeAll(async () => { await initBackend(); });
 
 describe('hook names', () => {
   it('are typed: a misspelt literal does not compile', () => {
@@ -43,5 +45,39 @@ describe('hook names', () => {
     expect(estimateCacheBytes(config, [2, 5], ['blocks.0.attn.hook_pattern', 'blocks.1.mlp.hook_post', 'ln_final.hook_scale']))
       .toBe(4 * (2 * 4 * 5 * 5 + 2 * 5 * 32 + 2 * 5 * 1));
     expect(estimateCacheBytes(config, [1, 3], /hook_result/)).toBe(4 * 2 * (3 * 4 * 16));
+  });
+
+  it('the model method adds the logits, separately: by hand for d_vocab 23', () => {
+    const model = randomModel(); // tinyConfig: d_model 16, 4 heads, d_vocab 23, 2 layers
+    const names: HookName[] = ['blocks.0.attn.hook_pattern', 'blocks.1.hook_resid_post'];
+    const activations = 4 * (3 * 4 * 7 * 7 + 3 * 7 * 16);
+    const logits = 4 * 3 * 7 * 23;
+    expect(model.estimateCacheBytes([3, 7], names)).toEqual({ activations, logits, total: activations + logits });
+    // Every hook by default: what runWithCache then holds, counted from the real tensors.
+    const { logits: realLogits, cache } = model.runWithCache([[1, 2, 3, 4, 5]]);
+    expect(model.estimateCacheBytes([1, 5])).toEqual({ activations: cache.bytes, logits: 4 * realLogits.size, total: cache.bytes + 4 * realLogits.size });
+    realLogits.dispose();
+    cache.dispose();
+    expect(() => model.estimateCacheBytes([0, 5])).toThrow(/tokensShape must be \[batch, pos\] of positive integers, got \[0, 5\]/);
+    model.dispose();
+  });
+});
+
+describe('selecting hooks by RegExp', () => {
+  it('selects every matching name with the g or y flag too (test() on such a pattern resumes from lastIndex)', () => {
+    const names = hookNamesFor(tinyConfig()); // 2 layers
+    const expected = ['blocks.0.attn.hook_pattern', 'blocks.1.attn.hook_pattern'];
+    expect(selectHookNames(names, /hook_pattern/)).toEqual(expected);
+    const global = /hook_pattern/g;
+    expect(selectHookNames(names, global)).toEqual(expected);
+    expect(selectHookNames(names, global)).toEqual(expected); // and again: the caller's pattern is left alone
+    expect(global.lastIndex).toBe(0);
+    // Consecutive matching names are where a moving lastIndex used to drop every other one.
+    expect(selectHookNames(names, /attn/g)).toEqual(names.filter((name) => name.includes('attn')));
+    expect(selectHookNames(names, /blocks\.\d\.hook_resid_(pre|post)/gy)).toEqual(['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post', 'blocks.1.hook_resid_pre', 'blocks.1.hook_resid_post']);
+    expect(selectHookNames(names, /HOOK_Z$/gi)).toEqual(['blocks.0.attn.hook_z', 'blocks.1.attn.hook_z']);
+    // Sticky keeps its meaning, a match at the start of each name.
+    expect(selectHookNames(names, /hook_embed/y)).toEqual(['hook_embed']);
+    expect(selectHookNames(names, /hook_resid_post/y)).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/io/detect.ts';
 import { listCachedModels, pullModel, resolveModel } from '../../src/hub/index.ts';
+import { closedPort } from './closedPort.ts';
 import { blobName, startFakeHub, type FakeHub } from './fakeHub.ts';
 import { GPT2_COMMIT, llamaTokenizerRepo, TINYLLAMAS_COMMIT, tinyGpt2Repo, tinyllamasRepo, TOKENIZER_COMMIT } from './fixtures.ts';
 
@@ -132,12 +132,3 @@ describe('pullModel', () => {
   });
 });
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

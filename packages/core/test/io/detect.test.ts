@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/io/detect.ts';
 import { writeSafetensors } from '../../src/io/safetensors.ts';
 import { expectLoadError, tempDir, writeJson } from './helpers.ts';
-import { gpt2Config, gpt2Tensors, llamaConfig, llamaTensors, writeHfDir, writeLlama2c } from './fixtures.ts';
+import { gpt2Config, gpt2Tensors, llamaConfig, llamaTensors, writeBrokenCheckpoints, writeHfDir, writeLlama2c } from './fixtures.ts';
 
 describe('loadCheckpoint detection', () => {
   it('detects Hugging Face GPT-2 and Llama directories (single and sharded), and their tokenizer.json', () => {
@@ -59,6 +59,13 @@ describe('loadCheckpoint detection', () => {
     writeJson(join(bare, 'config.json'), gpt2Config());
     writeFileSync(join(bare, 'pytorch_model.bin'), 'PK');
     expectLoadError(() => loadCheckpoint(bare), 'no model.safetensors', 'pytorch_model.bin');
+  });
+
+  it('names what is wrong in each broken checkpoint the CLI tests also use, in one line', () => {
+    for (const { dir, fragments } of writeBrokenCheckpoints(tempDir())) {
+      const error = expectLoadError(() => loadCheckpoint(dir), ...fragments);
+      expect(error.message).not.toContain('\n');
+    }
   });
 
   it('names a config.json that is not JSON', () => {

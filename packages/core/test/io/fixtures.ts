@@ -1,5 +1,5 @@
 /** Tiny checkpoints in each supported format, built in a temp directory. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostTensor } from '../../src/weights.ts';
 import { writeSafetensors, type WriteSafetensorsOptions } from '../../src/io/safetensors.ts';
@@ -141,4 +141,35 @@ export function writeLlama2c(path: string, spec: Llama2cSpec = LLAMA2C_SPEC): Re
   const body = new Float32Array(k).map((_, i) => i);
   writeFileSync(path, Buffer.concat([Buffer.from(header.buffer), Buffer.from(body.buffer)]));
   return sections;
+}
+
+export interface BrokenCheckpoint {
+  problem: string;
+  dir: string;
+  /** What the one-line error must name. */
+  fragments: string[];
+}
+
+/**
+ * Hugging Face checkpoint directories a loader must refuse — unknown architecture, a missing
+ * tensor, a tensor of the wrong shape — written under `root` (which must exist).
+ */
+export function writeBrokenCheckpoints(root: string): BrokenCheckpoint[] {
+  const write = (name: string, config: Record<string, unknown>, tensors: Map<string, HostTensor>) => {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    return writeHfDir(dir, config, tensors);
+  };
+  const missing = gpt2Tensors();
+  missing.delete('transformer.h.1.mlp.c_fc.bias');
+  const misshapen = llamaTensors();
+  misshapen.set('model.layers.1.self_attn.k_proj.weight', { shape: [12, 8], data: new Float32Array(96) });
+  const unknown = write('unknown-architecture', { model_type: 'bert', architectures: ['BertForMaskedLM'], hidden_size: 8 }, gpt2Tensors());
+  const missingDir = write('missing-tensor', gpt2Config(), missing);
+  const misshapenDir = write('wrong-shape', llamaConfig(), misshapen);
+  return [
+    { problem: 'unknown architecture', dir: unknown, fragments: [join(unknown, 'config.json'), '"bert"', 'BertForMaskedLM'] },
+    { problem: 'missing tensor', dir: missingDir, fragments: [join(missingDir, 'model.safetensors'), 'transformer.h.1.mlp.c_fc.bias'] },
+    { problem: 'wrong tensor shape', dir: misshapenDir, fragments: ['model.layers.1.self_attn.k_proj.weight', '[12, 8]', '[8, 8]'] },
+  ];
 }

@@ -33,7 +33,7 @@ function tinyWeights(config: ModelConfig): WeightMap {
 describe('hooklens checkpoint format', () => {
   it('round-trips config and weights, atomically and with nothing left over', () => {
     const dir = join(tempDir(), 'nested', 'ckpt');
-    const config = tinyConfig();
+    const config = tinyConfig({ stopTokenIds: [4, 1] });
     const weights = tinyWeights(config);
     saveCheckpoint(dir, config, weights);
     expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
@@ -98,6 +98,8 @@ describe('hooklens checkpoint format', () => {
     expectLoadError(() => loadHooklens(dir), configPath, '"dModel"');
     writeJson(configPath, { model_type: 'hooklens', hooklens_config: { ...config, normType: 'batchnorm' } });
     expectLoadError(() => loadHooklens(dir), configPath, '"normType"', 'batchnorm');
+    writeJson(configPath, { model_type: 'hooklens', hooklens_config: { ...config, stopTokenIds: [1, -2] } });
+    expectLoadError(() => loadHooklens(dir), configPath, '"stopTokenIds"', 'a list of non-negative integers', '[1,-2]');
     writeJson(configPath, { model_type: 'hooklens' });
     expectLoadError(() => loadHooklens(dir), configPath, 'hooklens_config');
     // Config wants an MLP the weights do not have.

@@ -24,6 +24,7 @@ describe('llama2.c checkpoints', () => {
         family: 'llama2c', dModel: 8, nLayers: 2, nHeads: 4, nKvHeads: 2, dHead: 2, dMlp: 6, dVocab: 10, nCtx: 3,
         actFn: 'silu', gatedMlp: true, normType: 'rmsnorm', eps: 1e-5, positional: 'rotary', rotaryBase: 10000, rotaryDim: 2,
         rotaryPairing: 'adjacent', tiedEmbeddings: shared, attnOnly: false, defaultPrependBos: true, bosTokenId: 1, eosTokenId: 2,
+        stopTokenIds: [1],
       });
       checkWeights(loaded.config, loaded.weights, path);
       const w = (name: string) => loaded.weights.get(name)!;

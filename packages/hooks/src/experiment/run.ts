@@ -70,12 +70,15 @@ async function dispatch(model: HookedTransformer, experiment: Experiment, { onPr
     }
     case 'ablation':
     case 'ablation-sweep': {
-      const rows = encodeRows(model, experiment.prompts.prompts, tokenization, 'experiment.prompts.prompts');
+      const prompts = encodeRows(model, experiment.prompts.prompts, tokenization, 'experiment.prompts.prompts');
       const reference = experiment.prompts.reference && encodeRows(model, experiment.prompts.reference, tokenization, 'experiment.prompts.reference');
       const position = experiment.metric?.position ?? experiment.position;
+      const rows = prompts.rows;
       const common = {
         mode: experiment.mode,
-        ...(reference && { reference }),
+        ...(prompts.attentionMask && { attentionMask: prompts.attentionMask }),
+        ...(reference && { reference: reference.rows }),
+        ...(reference?.attentionMask && { referenceAttentionMask: reference.attentionMask }),
         ...(experiment.metric && metricTokens(model, experiment.metric)),
         ...(position !== undefined && { position }),
         ...(experiment.seed !== undefined && { seed: experiment.seed }),
@@ -125,16 +128,20 @@ function encode(model: HookedTransformer, prompt: ExperimentPrompt, tokenization
 }
 
 /**
- * A batch of prompts. The ablation tools score every position of every row, so rows must be
- * the same length: padding (tokenization.paddingSide) would add positions that are not text.
+ * A batch of prompts for the ablation tools. Rows of equal length are used as they are; text
+ * prompts of different lengths are padded on tokenization.paddingSide (model.toTokensBatch) with
+ * an attention mask, which the tools use to read each row as if it ran alone. Token-id prompts
+ * are used exactly as given, so those must have equal lengths.
  */
-function encodeRows(model: HookedTransformer, prompts: readonly ExperimentPrompt[], tokenization: Tokenization, what: string): number[][] {
+function encodeRows(model: HookedTransformer, prompts: readonly ExperimentPrompt[], tokenization: Tokenization, what: string): { rows: number[][]; attentionMask?: number[][] } {
   const rows = prompts.map((prompt, row) => encode(model, prompt, tokenization, `${what}[${row}]`));
   const lengths = rows.map((row) => row.length);
-  if (lengths.some((length) => length !== lengths[0])) {
-    throw new ToolInputError(`${what}: the prompts are ${lengths.join(', ')} tokens long; an ablation batch needs prompts of equal length`);
+  if (lengths.every((length) => length === lengths[0])) return { rows };
+  if (!prompts.every((prompt): prompt is string => typeof prompt === 'string')) {
+    throw new ToolInputError(`${what}: the prompts are ${lengths.join(', ')} tokens long; only text prompts are padded (tokenization.paddingSide), token-id prompts must have equal lengths`);
   }
-  return rows;
+  const { tokens, attentionMask } = model.toTokensBatch(prompts, { prependBos: tokenization.prependBos, paddingSide: tokenization.paddingSide });
+  return { rows: tokens, attentionMask };
 }
 
 function metricTokens(model: HookedTransformer, metric: LogitDiffMetric): { answer: number; wrong: number } {

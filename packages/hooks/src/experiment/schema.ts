@@ -51,7 +51,11 @@ export const ExperimentModel = z.strictObject({
 export const Tokenization = z.strictObject({
   /** Prepend BOS to text prompts (token-id prompts are used as given). */
   prependBos: z.boolean(),
-  /** Where pads go when text prompts of different lengths form a batch (default 'right'). */
+  /**
+   * Where pads go when text prompts of different token lengths form an ablation batch (default
+   * 'right'). Pads are masked out: each row's loss, metric and predictions are those of the prompt
+   * run alone (metric.position counts the row's own tokens). Token-id prompts are never padded.
+   */
   paddingSide: z.enum(['left', 'right']).default('right'),
 });
 
@@ -83,7 +87,7 @@ export const LensExperiment = z.strictObject({
 const ablationCommon = {
   ...common,
   prompts: z.strictObject({
-    /** Rows of equal token length. */
+    /** Text of any lengths (padded, see tokenization.paddingSide), or token ids of equal length. */
     prompts: z.array(ExperimentPrompt).min(1),
     /** For 'mean' and 'resample' (default: the prompts). */
     reference: z.array(ExperimentPrompt).min(1).optional(),

@@ -28,17 +28,26 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** Bytes one batch row of a forward pass keeps alive at its peak, roughly (float32). */
-export function forwardBytesPerRow(config: ModelConfig, positions: number, unembeddedPositions = positions): number {
+/**
+ * Bytes one batch row of a forward pass keeps alive at its peak (float32), roughly. The core's
+ * forward is one tf.tidy, so each block's intermediates (norms, q/k/v, scores and pattern, the
+ * MLP's hidden layer and its activation steps) stay allocated until it returns: per position
+ * and block about 40·d_model + 9·d_mlp + 4·n_heads·positions values, measured on the WASM
+ * backend for LayerNorm/GELU and RMSNorm/gated-SiLU blocks (GPT-2 small: ~50 000, i.e. ~150 MB
+ * for a 64-token row through all 12 blocks). Plus the unembedded logits. `layers`: how many
+ * blocks the row runs (a run starting at layer L runs nLayers − L).
+ */
+export function forwardBytesPerRow(config: ModelConfig, positions: number, unembeddedPositions = positions, layers = config.nLayers): number {
   const { dModel, dMlp, nHeads, dVocab } = config;
-  // Residual, norms, q/k/v/z and attention output (~8 × d_model), the MLP hidden layer (× 2
-  // for pre/post), scores and pattern per head, and the unembedded logits.
-  const perPosition = 8 * dModel + 2 * (config.attnOnly ? 0 : dMlp) + 2 * nHeads * positions;
-  return 4 * (positions * perPosition + unembeddedPositions * dVocab);
+  const perPositionPerBlock = 40 * dModel + 9 * (config.attnOnly ? 0 : dMlp) + 4 * nHeads * positions;
+  return 4 * (layers * positions * perPositionPerBlock + unembeddedPositions * dVocab);
 }
 
-/** About how much memory one sweep batch may use when the caller does not choose a batch size. */
-export const DEFAULT_BATCH_BYTES = 256 * 2 ** 20;
+/**
+ * About how much memory one sweep batch may use when the caller does not choose a batch size:
+ * 1 GiB leaves room for a GPT-2-sized model's weights and caches in the WASM backend's 4 GiB.
+ */
+export const DEFAULT_BATCH_BYTES = 2 ** 30;
 export const MAX_DEFAULT_BATCH = 32;
 
 /**

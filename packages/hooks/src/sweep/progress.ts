@@ -18,6 +18,8 @@ export interface SweepOptions {
   onProgress?: (done: number, total: number) => void;
   /** Cancels the sweep between batches: it then rejects with an AbortError. */
   signal?: AbortSignal;
+  /** Awaited before each batch: lets a caller that serialises model calls (the API server) run other work in between. */
+  betweenBatches?: () => Promise<void>;
 }
 
 /** The error a cancelled sweep throws: name 'AbortError', message 'sweep cancelled'. */
@@ -48,12 +50,14 @@ export class SweepProgress {
     readonly total: number,
     private readonly onProgress?: (done: number, total: number) => void,
     readonly signal?: AbortSignal,
+    private readonly betweenBatches?: () => Promise<void>,
   ) {}
 
   /** Yields to the event loop, then throws if the sweep was cancelled meanwhile. */
   async checkpoint(): Promise<void> {
     throwIfAborted(this.signal);
     await yieldToEventLoop();
+    await this.betweenBatches?.();
     throwIfAborted(this.signal);
   }
 

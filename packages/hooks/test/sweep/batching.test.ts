@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunk, DEFAULT_BATCH_BYTES, forwardBytesPerRow, groupBy, MAX_DEFAULT_BATCH, resolveBatchSize } from '../../src/sweep/batching.ts';
-import { tinyConfig } from '../../../core/test/randomModel.ts';
+import { tinyConfig } from '@hooklens/core/testing';
 
 describe('sweep batching helpers', () => {
   it('groupBy keeps first-seen key order and item order', () => {
@@ -23,9 +23,13 @@ describe('sweep batching helpers', () => {
     expect(resolveBatchSize(undefined, DEFAULT_BATCH_BYTES * 10)).toBe(1);
   });
 
-  it('forwardBytesPerRow grows with positions and with unembedded positions', () => {
+  it('forwardBytesPerRow grows with positions, unembedded positions and blocks run', () => {
     const config = tinyConfig();
     expect(forwardBytesPerRow(config, 8)).toBeGreaterThan(forwardBytesPerRow(config, 4));
     expect(forwardBytesPerRow(config, 8, 8)).toBeGreaterThan(forwardBytesPerRow(config, 8, 1));
+    // By hand for d_model 16, d_mlp 32, 4 heads, vocab 23: per position and block 40·16 + 9·32 + 4·4·8 = 1 056
+    // values; 2 blocks × 8 positions = 16 896, plus 1 position of logits (23): 16 919 × 4 bytes.
+    expect(forwardBytesPerRow(config, 8, 1, 2)).toBe(67_676);
+    expect(forwardBytesPerRow(config, 8, 1)).toBe(forwardBytesPerRow(config, 8, 1, config.nLayers)); // default: every block
   });
 });

@@ -18,6 +18,21 @@ describe('sweep progress and cancellation', () => {
     await expect(progress.checkpoint()).rejects.toMatchObject({ name: 'AbortError', message: 'sweep cancelled' });
   });
 
+  it('checkpoint awaits betweenBatches (where a server runs other requests), and a cancel made meanwhile still stops the sweep', async () => {
+    const controller = new AbortController();
+    const order: string[] = [];
+    let turns = 0;
+    const progress = new SweepProgress(2, undefined, controller.signal, async () => {
+      order.push('other work');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (++turns === 2) controller.abort(); // e.g. a DELETE /api/jobs/:id answered while the job waited
+    });
+    await progress.checkpoint();
+    order.push('batch 1');
+    await expect(progress.checkpoint()).rejects.toMatchObject({ name: 'AbortError' });
+    expect(order).toEqual(['other work', 'batch 1', 'other work']);
+  });
+
   it('abortError and throwIfAborted follow the shared convention', () => {
     expect(isAbortError(abortError())).toBe(true);
     expect(isAbortError(new Error('x'))).toBe(false);

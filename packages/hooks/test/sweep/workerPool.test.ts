@@ -50,7 +50,7 @@ describe.skipIf(!existsSync(STORIES))('patching on worker threads (stories260K)'
 
   it('a worker error reaches the caller as a one-line error', async () => {
     const entry = new URL('../../src/sweep/patchWorker.ts', import.meta.url);
-    await expect(runWorkerPool(entry, [{ source: '/nonexistent/model.bin', backend: tf.getBackend(), spec: { clean: [1], corrupted: [1], cells: [], batchSize: 1, metricPosition: 0 }, answer: 0, wrong: 1 }]))
+    await expect(runWorkerPool(entry, [{ source: '/nonexistent/model.bin', backend: tf.getBackend(), spec: { clean: [1], corrupted: [1], cells: [], batchSizes: [1], metricPosition: 0 }, answer: 0, wrong: 1 }]))
       .rejects.toThrow(/nonexistent/);
   });
 });

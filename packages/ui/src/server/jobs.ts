@@ -1,19 +1,25 @@
 /**
- * The job system for long work (sweeps). A job's work goes through the model queue like any
- * request; its progress is broadcast to listeners (server-sent events) and its result kept
+ * The job system for long work (sweeps). Jobs run one after another; a running job holds the
+ * model queue's turn and gives way between its batches (see queue.ts), so requests are answered
+ * while it runs. Its progress is broadcast to listeners (server-sent events) and its result kept
  * until fetched. At most MAX_FINISHED finished jobs are kept: beyond that the oldest fetched
  * ones are dropped first, then the oldest unfetched. At most MAX_ACTIVE jobs wait or run.
  */
 import { randomUUID } from 'node:crypto';
+import { setImmediate as eventLoopTurn } from 'node:timers/promises';
 import type { JobInfo, JobKind, JobProgress } from '../api/index.ts';
 import { errorResponse, HttpError } from './httpError.ts';
 import type { Logger } from './httpError.ts';
-import type { ModelQueue } from './queue.ts';
+import type { ModelQueue, QueueTurn } from './queue.ts';
 
 export const MAX_FINISHED = 32;
 export const MAX_ACTIVE = 16;
 
-export type JobWork = (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<NonNullable<JobInfo['result']>>;
+/**
+ * A job's work. `giveWay` is to be awaited between batches: the requests waiting for the model
+ * run meanwhile (the work must then hold no hooks and no tidy scope open).
+ */
+export type JobWork = (signal: AbortSignal, onProgress: (done: number, total: number) => void, giveWay: QueueTurn['giveWay']) => Promise<NonNullable<JobInfo['result']>>;
 
 export interface JobListener {
   progress(progress: JobProgress): void;
@@ -33,6 +39,8 @@ const FINAL = new Set(['done', 'error', 'cancelled']);
 
 export class JobStore {
   private readonly jobs = new Map<string, Job>();
+  /** Settles when the last job started so far has: jobs run one at a time, so only one sweep's tensors are alive. */
+  private lane: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly queue: ModelQueue,
@@ -50,23 +58,8 @@ export class JobStore {
       settled: Promise.resolve(),
     };
     this.jobs.set(job.info.id, job);
-    job.settled = this.queue
-      .run(async () => {
-        if (job.controller.signal.aborted) return;
-        job.info.status = 'running';
-        this.emitProgress(job);
-        try {
-          const result = await work(job.controller.signal, (done, total) => {
-            job.info.progress = { done, total };
-            this.emitProgress(job);
-          });
-          this.finish(job, { status: 'done', result });
-        } catch (error) {
-          if (error instanceof Error && error.name === 'AbortError') return this.finish(job, { status: 'cancelled' });
-          const { status, body } = errorResponse(error, this.log);
-          this.finish(job, { status: 'error', error: body.error, ...(status >= 500 && body.errorId && { errorId: body.errorId }) });
-        }
-      })
+    job.settled = this.lane = this.lane
+      .then(() => this.run(job, work))
       .catch((error: unknown) => this.log(`hooklens serve: job ${job.info.id} failed outside its work: ${String(error)}`));
     return this.snapshot(job, false);
   }
@@ -113,6 +106,31 @@ export class JobStore {
   /** Cancels everything (server shutdown). */
   async cancelAll(): Promise<void> {
     await Promise.all([...this.jobs.values()].filter((job) => !FINAL.has(job.info.status)).map((job) => this.cancel(job.info.id)));
+  }
+
+  private async run(job: Job, work: JobWork): Promise<void> {
+    if (job.controller.signal.aborted) return;
+    await this.queue.run(async (turn) => {
+      if (job.controller.signal.aborted) return;
+      job.info.status = 'running';
+      this.emitProgress(job);
+      try {
+        const onProgress = (done: number, total: number) => {
+          job.info.progress = { done, total };
+          this.emitProgress(job);
+        };
+        // The event loop first: requests that arrived during the batch get parsed and join the queue.
+        const giveWay = async () => {
+          await eventLoopTurn();
+          await turn.giveWay();
+        };
+        this.finish(job, { status: 'done', result: await work(job.controller.signal, onProgress, giveWay) });
+      } catch (error) {
+        if (error instanceof Error && error.name === 'AbortError') return this.finish(job, { status: 'cancelled' });
+        const { status, body } = errorResponse(error, this.log);
+        this.finish(job, { status: 'error', error: body.error, ...(status >= 500 && body.errorId && { errorId: body.errorId }) });
+      }
+    });
   }
 
   private find(id: string): Job {

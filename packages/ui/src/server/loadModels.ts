@@ -2,10 +2,11 @@
 import { initBackend, loadModel } from '@hooklens/core';
 import type { BackendName } from '@hooklens/core';
 import { assignModelIds, checkpointsIn, ModelRegistry } from './models.ts';
-import type { ServedModel } from './models.ts';
+import type { ModelSource, ServedModel } from './models.ts';
 
 export interface LoadModelsOptions {
-  paths?: readonly string[];
+  /** Checkpoint paths, or sources naming their id and tokenizer (see ModelSource). */
+  paths?: readonly (string | ModelSource)[];
   modelsDir?: string;
   tokenizer?: string;
   backend?: BackendName;
@@ -17,9 +18,11 @@ export async function loadServedModels({ paths = [], modelsDir, tokenizer, backe
   const info = await initBackend(backend);
   const served: ServedModel[] = [];
   try {
-    for (const { id, path } of assignModelIds(all)) {
-      const model = await loadModel(path, { ...(tokenizer !== undefined && { tokenizer }), ...(backend !== undefined && { backend }) });
-      served.push({ id, model });
+    for (const source of assignModelIds(all)) {
+      // --tokenizer, when given, applies to every model; else each model's own.
+      const modelTokenizer = tokenizer ?? source.tokenizer;
+      const model = await loadModel(source.path, { ...(modelTokenizer !== undefined && { tokenizer: modelTokenizer }), ...(backend !== undefined && { backend }) });
+      served.push({ id: source.id, model });
     }
   } catch (error) {
     for (const { model } of served) model.dispose();

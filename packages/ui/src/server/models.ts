@@ -21,15 +21,26 @@ export function modelIdFor(path: string): string {
   return ['.bin', '.safetensors', '.hooklens'].includes(ext) ? name.slice(0, -ext.length) : name;
 }
 
-/** Ids for `paths`, refusing duplicates (two checkpoints with the same name). */
-export function assignModelIds(paths: readonly string[]): { id: string; path: string }[] {
+/**
+ * A checkpoint to serve given as more than a path: the id to serve it under when that is not its
+ * file name (a hub name the user typed, whose path ends in a snapshot's commit hash), and its
+ * tokenizer when that is not beside it (llama2.c checkpoints pulled from the hub).
+ */
+export interface ModelSource {
+  path: string;
+  id?: string;
+  tokenizer?: string;
+}
+
+/** Ids for `sources` (an explicit id, else modelIdFor(path)), refusing duplicates. */
+export function assignModelIds(sources: readonly (string | ModelSource)[]): { id: string; path: string; tokenizer?: string }[] {
   const seen = new Map<string, string>();
-  return paths.map((path) => {
-    const id = modelIdFor(path);
+  return sources.map((source) => {
+    const { path, id = modelIdFor(path), tokenizer } = typeof source === 'string' ? { path: source } : source;
     const earlier = seen.get(id);
     if (earlier !== undefined) throw new Error(`two models would both be served as '${id}': ${earlier} and ${path}; rename one`);
     seen.set(id, path);
-    return { id, path };
+    return { id, path, ...(tokenizer !== undefined && { tokenizer }) };
   });
 }
 

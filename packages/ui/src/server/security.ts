@@ -2,13 +2,17 @@
  * The protections of a local research server (the Jupyter / TensorBoard bar):
  *
  * - DNS rebinding: a loopback server answers only requests whose Host is its own loopback
- *   name (localhost, 127.0.0.1 or [::1], with its port); a page on evil.example whose name
- *   resolves to 127.0.0.1 sends Host: evil.example and is refused (403).
+ *   name (localhost, 127.0.0.1, [::1], or the address it is bound to, such as 127.0.0.2, with
+ *   its port); a page on evil.example whose name resolves to 127.0.0.1 sends Host: evil.example
+ *   and is refused (403).
  * - CSRF: POST and DELETE must say Content-Type: application/json (415 otherwise) — a form
  *   or a no-cors fetch cannot, and a cross-site fetch that does needs a CORS preflight, which
  *   this server never grants; and when an Origin header is present it must be the server's
- *   own origin (403). A missing Origin is allowed: browsers always send Origin on cross-site
- *   POST/DELETE, so only non-browser clients (curl, scripts) omit it.
+ *   own origin (403; so is the opaque origin `null` of sandboxed frames and file: pages). A
+ *   missing Origin is allowed, as Jupyter's check_origin does: browsers send Origin on every
+ *   cross-origin request and on every POST/DELETE a page makes (fetch, XHR or form, same-origin
+ *   included), so a request without one does not come from a web page — it is curl or a script,
+ *   which could send any Origin it liked anyway.
  * - A server bound to a non-loopback address needs a token on every request: the
  *   `Authorization: Bearer <token>` header, or `?token=<token>` once on the page, which sets an
  *   HttpOnly SameSite=Strict cookie. There the Host check is off (the server may be reached under any
@@ -19,6 +23,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { TOKEN_COOKIE } from '../api/index.ts';
 import { HttpError } from './httpError.ts';
 
+/** Host names every loopback server answers to, besides the address it is bound to. */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Whether binding to `host` keeps the server on this machine. */
@@ -44,11 +49,20 @@ export function securityMiddleware({ token }: SecurityOptions) {
 function checkHost(req: Request): void {
   const host = req.headers.host;
   const port = req.socket.localPort;
+  // The address the connection came in on is the one the server is bound to (say 127.0.0.2):
+  // its own printed URL names it. A rebinding page's Host is a domain name, never this address.
+  const bound = hostName(req.socket.localAddress ?? '127.0.0.1');
   const match = host === undefined ? null : /^(\[[^\]]*\]|[^:]+)(?::(\d+))?$/.exec(host.toLowerCase());
-  const allowed = match !== null && LOOPBACK_HOSTS.has(match[1]) && (match[2] === undefined ? port === 80 : Number(match[2]) === port);
+  const ownName = match !== null && (LOOPBACK_HOSTS.has(match[1]) || match[1] === bound);
+  const allowed = ownName && (match[2] === undefined ? port === 80 : Number(match[2]) === port);
   if (!allowed) {
-    throw new HttpError(403, `refused: Host '${host ?? ''}' is not this server's own address (http://127.0.0.1:${port}); this protects against DNS rebinding`);
+    throw new HttpError(403, `refused: Host '${host ?? ''}' is not this server's own address (http://${bound}:${port}); this protects against DNS rebinding`);
   }
+}
+
+/** An address as it appears in a Host header: IPv6 in brackets. */
+function hostName(address: string): string {
+  return address.includes(':') ? `[${address.toLowerCase()}]` : address;
 }
 
 function checkStateChanging(req: Request): void {

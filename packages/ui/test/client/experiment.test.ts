@@ -45,6 +45,7 @@ describe('dashboard view → experiment file', () => {
     expect(experiment).toMatchObject({ kind: 'lens', model: { id: 'toy-ioi' }, tokenization: { prependBos: true, paddingSide: 'right' }, prompts: { prompt: CLEAN }, target: 'Mary', topK: 10 });
     expect(exported(state({ view: 'lens', run: 'corrupted' })).experiment).toMatchObject({ prompts: { prompt: CORRUPTED } });
     expect(viewToExperiment(state({ view: 'lens', run: 'diff' }), toyIoi)).toEqual({ unavailable: expect.stringContaining('difference of two runs') });
+    expect(viewToExperiment(state({ view: 'lens', run: 'side' }), toyIoi)).toEqual({ unavailable: expect.stringContaining('side by side') });
   });
 
   it('ablation: the chosen heads, or the sweep when none is chosen; the metric only with both tokens', () => {
@@ -52,6 +53,10 @@ describe('dashboard view → experiment file', () => {
     expect(exported(state({ view: 'ablation', ablate: heads, mode: 'mean' })).experiment).toMatchObject({
       kind: 'ablation', heads, mlps: [], mode: 'mean', prompts: { prompts: [CLEAN] }, metric: { type: 'logit-diff', answer: 'Mary', wrong: 'John' },
     });
+    // The run choice names the prompt ablated; a difference of runs, or runs side by side, is not one experiment.
+    expect(exported(state({ view: 'ablation', ablate: heads, run: 'corrupted' })).experiment).toMatchObject({ prompts: { prompts: [CORRUPTED] } });
+    expect(viewToExperiment(state({ view: 'ablation', run: 'diff' }), toyIoi)).toEqual({ unavailable: expect.stringContaining('difference of two runs') });
+    expect(viewToExperiment(state({ view: 'ablation', run: 'side' }), toyIoi)).toEqual({ unavailable: expect.stringContaining('side by side') });
     const sweep = exported(state({ view: 'ablation', wrong: '' })).experiment;
     expect(sweep).toMatchObject({ kind: 'ablation-sweep', mode: 'zero' });
     expect(sweep).not.toHaveProperty('metric');
@@ -82,6 +87,7 @@ describe('experiment file → dashboard view', () => {
     const views: Partial<ViewState>[] = [
       { view: 'lens' },
       { view: 'ablation', ablate: [{ layer: 2, head: 1 }], mode: 'mean' },
+      { view: 'ablation', ablate: [{ layer: 2, head: 1 }], run: 'clean' },
       { view: 'ablation', ablate: [] },
       { view: 'patching', patch: 'resid_mid' },
     ];
@@ -92,6 +98,8 @@ describe('experiment file → dashboard view', () => {
       expect(restored.model).toBe('toy-ioi');
       expect(restored.prompt).toBe(CLEAN);
     }
+      // An ablation of the corrupted prompt comes back as the clean prompt, shown as the clean run.
+    expect(imported(exported(state({ view: 'ablation', ablate: [{ layer: 1, head: 0 }], run: 'corrupted' })).experiment)).toMatchObject({ prompt: CORRUPTED, run: 'clean' });
   });
 
   it('reads what the CLI writes: ids as #ID, a model named by its path, the attention overlay for head scores', () => {

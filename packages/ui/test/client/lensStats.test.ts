@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LensResponse } from '../../src/api/index.ts';
-import { gridDifference, lensRowLabel, lensStat } from '../../src/client/lib/lensStats.ts';
+import { lensPanel, lensRowLabel, lensScaleOptions, lensStat } from '../../src/client/lib/lensStats.ts';
 
 function lens(targetLogits?: number[][]): LensResponse {
   const top = [[[{ token: 'a', id: 1, prob: 0.6 }], [{ token: 'b', id: 2, prob: 0.3 }]], [[{ token: 'c', id: 3, prob: 0.9 }], [{ token: 'd', id: 4, prob: 0.2 }]]];
@@ -23,15 +23,41 @@ describe('logit lens statistics', () => {
   });
 
   it('needs a target for probability and rank, and two targets for the logit difference', () => {
-    expect(lensStat({ lens: lens() }, 'target')).toMatch(/answer/);
+    expect(lensStat({ lens: lens() }, 'target')).toEqual({ why: expect.stringMatching(/answer/) });
     expect(lensStat({ lens: lens([[1, 2], [3, 4]]) }, 'rank')).toEqual([[0, 1], [0, 1]]);
-    expect(lensStat({ lens: lens([[1, 2], [3, 4]]) }, 'logitdiff')).toMatch(/wrong/);
+    expect(lensStat({ lens: lens([[1, 2], [3, 4]]) }, 'logitdiff')).toEqual({ why: expect.stringMatching(/wrong/) });
     expect(lensStat({ lens: lens([[1, 2], [3, 4]]), wrong: lens([[0.5, 2], [5, 1]]) }, 'logitdiff')).toEqual([[0.5, 0], [-2, 3]]);
   });
 
-  it('differences only grids of the same shape', () => {
-    expect(gridDifference([[1, 2]], [[0.5, 3]])).toEqual([[0.5, -1]]);
-    expect(gridDifference([[1, 2]], [[1]])).toMatch(/different lengths/);
+  it('a refused answer or wrong box is an error for the statistics that need it, and costs no other', () => {
+    const refused = 'answer "Tim Lily" is 2 tokens';
+    expect(lensStat({ lens: lens(), targetError: refused }, 'target')).toEqual({ why: refused, error: true });
+    expect(lensStat({ lens: lens(), targetError: refused }, 'logitdiff')).toEqual({ why: refused, error: true });
+    expect(lensStat({ lens: lens(), targetError: refused }, 'top')).toEqual([[0.6, 0.3], [0.9, 0.2]]);
+    expect(lensStat({ lens: lens([[1, 2], [3, 4]]), wrongError: 'wrong "x y" is 2 tokens' }, 'logitdiff')).toEqual({ why: 'wrong "x y" is 2 tokens', error: true });
+  });
+
+  it('shows a panel of one run, or clean − corrupted (exactly 0 where the runs agree)', () => {
+    const clean = { lens: lens() };
+    const other = lens();
+    other.entropy = [[1, 2.5], [3, 3.5]];
+    const corrupted = { lens: other };
+    expect(lensPanel('clean', 'entropy', clean, corrupted, 'none')).toEqual([[1, 2], [3, 4]]);
+    expect(lensPanel('corrupted', 'entropy', clean, corrupted, 'none')).toEqual([[1, 2.5], [3, 3.5]]);
+    expect(lensPanel('diff', 'entropy', clean, corrupted, 'none')).toEqual([[0, -0.5], [0, 0.5]]);
+    expect(lensPanel('diff', 'entropy', clean, undefined, 'enter a corrupted prompt')).toEqual({ why: 'enter a corrupted prompt' });
+    // The difference needs the statistic in both runs.
+    expect(lensPanel('diff', 'target', { lens: lens([[1, 2], [3, 4]]) }, corrupted, 'none')).toEqual({ why: expect.stringMatching(/answer/) });
+    const short = lens();
+    short.entropy = [[1], [3]];
+    expect(lensPanel('diff', 'entropy', clean, { lens: short }, 'none')).toEqual({ why: expect.stringMatching(/different lengths \(2 vs 1 tokens\)/) });
+  });
+
+  it('colours differences and the signed logit difference on a diverging scale; probabilities on [0, 1]', () => {
+    expect(lensScaleOptions('logitdiff', 'clean')).toEqual({ kind: 'diverging' });
+    expect(lensScaleOptions('top', 'clean')).toEqual({ domain: [0, 1] });
+    expect(lensScaleOptions('entropy', 'corrupted')).toEqual({});
+    for (const stat of ['top', 'entropy', 'rank'] as const) expect(lensScaleOptions(stat, 'diff')).toEqual({ kind: 'diverging' });
   });
 
   it('labels rows by layer, the last resid_post as final', () => {

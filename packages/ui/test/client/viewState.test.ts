@@ -12,7 +12,7 @@ describe('view state in the URL', () => {
       corrupted: 'x,y',
       answer: ' Mary',
       stat: 'kl' as const,
-      run: 'diff' as const,
+      run: 'side' as const,
       lensCell: { row: 3, col: 7 },
       head: { layer: 1, head: 4 },
       ablate: [{ layer: 0, head: 1 }, { layer: 2, head: 3 }],
@@ -33,6 +33,7 @@ describe('view state in the URL', () => {
     expect(state.lensCell).toBeNull();
     expect(state.ablate).toEqual([{ layer: 1, head: 2 }, { layer: 3, head: 0 }]);
     expect(state.mode).toBe('zero');
+    expect(parseViewState('?run=both').run).toBe('clean');
     // Unknown parameters (e.g. a one-time ?token=) are not carried into the state.
     expect(serializeViewState(state)).toBe('?ablate=1.2%2C3.0');
   });

@@ -52,8 +52,10 @@ describe('hooklens serve security (loopback, no token)', () => {
       expect(res.status, origin).toBe(403);
       expect(res.body.error).toMatch(/Origin/);
     }
-    const del = await rawRequest(server.port, { method: 'DELETE', path: '/api/jobs/x', headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' } });
-    expect(del.status).toBe(403);
+    for (const origin of ['http://evil.example', 'null']) {
+      const del = await rawRequest(server.port, { method: 'DELETE', path: '/api/jobs/x', headers: { 'Content-Type': 'application/json', Origin: origin } });
+      expect(del.status, origin).toBe(403);
+    }
     const siteHeader = await rawRequest(server.port, { method: 'POST', path: '/api/run', headers: { 'Content-Type': 'application/json', 'Sec-Fetch-Site': 'cross-site' }, body: RUN_BODY });
     expect(siteHeader.status).toBe(403);
     const own = await server.post('/api/run', { model: 'tiny-ids', prompt: [1, 2] }, { Origin: server.base });
@@ -65,6 +67,29 @@ describe('hooklens serve security (loopback, no token)', () => {
   it('grants no CORS: a cross-origin preflight gets no Access-Control-Allow-Origin', async () => {
     const res = await rawRequest(server.port, { method: 'OPTIONS', path: '/api/run', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('hooklens serve security (bound to another loopback address)', () => {
+  it('answers its own printed URL on 127.0.0.2, and still refuses other names', async () => {
+    const server = await startServer({ models: new ModelRegistry([], 'test'), host: '127.0.0.2', port: 0, log: () => {} });
+    try {
+      expect(server.url).toBe(`http://127.0.0.2:${server.port}/`);
+      expect((await fetch(`${server.url}api/models`)).status).toBe(200);
+      const post = await fetch(`${server.url}api/run`, { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: `http://127.0.0.2:${server.port}` }, body: RUN_BODY });
+      // Past the Host and Origin checks: the empty registry does not know the model.
+      expect(post.status).toBe(404);
+      for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`]) {
+        expect((await rawRequest(server.port, { address: '127.0.0.2', path: '/api/models', headers: { Host: host } })).status, host).toBe(200);
+      }
+      for (const host of [`127.0.0.3:${server.port}`, `127.0.0.2:${server.port + 1}`, `evil.example:${server.port}`]) {
+        const res = await rawRequest(server.port, { address: '127.0.0.2', path: '/api/models', headers: { Host: host } });
+        expect(res.status, host).toBe(403);
+        expect(JSON.parse(res.body).error).toContain(`http://127.0.0.2:${server.port}`);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * The frame every chart sits in: a title, a caption, and export buttons (SVG of the
  * chart, its data as CSV and JSON). Charts stay pure; the frame finds the chart's <svg>
- * in the DOM when asked to export it.
+ * in the DOM, and offers SVG only when there is one (a table, or a frame still loading,
+ * has none; a stand-alone legend marked data-legend does not count).
  */
-import { useRef, type ReactNode } from 'react';
+import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { safeFileName, toCsv, type ChartData } from '../lib/exportData.ts';
 
 export interface ChartFrameProps {
@@ -18,8 +19,12 @@ export interface ChartFrameProps {
 
 export function ChartFrame({ title, caption, data, controls, testId, children }: ChartFrameProps) {
   const body = useRef<HTMLDivElement>(null);
+  const chartSvg = () => body.current?.querySelector<SVGSVGElement>('svg[data-export]') ?? body.current?.querySelector<SVGSVGElement>('svg:not([data-legend])') ?? null;
+  const [hasSvg, setHasSvg] = useState(false);
+  // After every render: the children decide whether an <svg> is there (no deps on purpose; an unchanged answer does not re-render).
+  useLayoutEffect(() => setHasSvg(chartSvg() !== null));
   const exportSvg = () => {
-    const svg = body.current?.querySelector<SVGSVGElement>('svg[data-export]') ?? body.current?.querySelector('svg');
+    const svg = chartSvg();
     if (svg && data) download(`${safeFileName(data.name)}.svg`, svgString(svg), 'image/svg+xml');
   };
   return (
@@ -30,7 +35,7 @@ export function ChartFrame({ title, caption, data, controls, testId, children }:
           {controls}
           {data && (
             <span className="export" aria-label="export">
-              <button type="button" onClick={exportSvg} title="Download the chart as SVG">SVG</button>
+              {hasSvg && <button type="button" onClick={exportSvg} title="Download the chart as SVG">SVG</button>}
               <button type="button" onClick={() => download(`${safeFileName(data.name)}.csv`, toCsv(data.csv()), 'text/csv')} title="Download the data as CSV">CSV</button>
               <button type="button" onClick={() => download(`${safeFileName(data.name)}.json`, JSON.stringify(data.json(), null, 2), 'application/json')} title="Download the data as JSON">JSON</button>
             </span>

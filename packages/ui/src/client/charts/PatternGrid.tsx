@@ -5,7 +5,8 @@
  */
 import { useId, useMemo } from 'react';
 import { ColorLegend } from './ColorLegend.tsx';
-import { formatValue, makeScale } from './colorScale.ts';
+import { formatValue, makeScale, type ColorScale } from './colorScale.ts';
+import { cellNumber } from './Heatmap.tsx';
 
 export interface PatternGridProps {
   /** [layer][head][query][key] attention probabilities. */
@@ -22,15 +23,20 @@ export interface PatternGridProps {
 }
 
 const PROB = makeScale([[0, 1]], { kind: 'sequential', domain: [0, 1] });
-// Scores get their own (orange) ramp, so a score frame never reads as attention.
-const SCORE = { color: (v: number) => `rgb(${Math.round(255 - 25 * v)},${Math.round(237 - 150 * Math.min(1, Math.max(0, v)))},${Math.round(213 - 190 * Math.min(1, Math.max(0, v)))})` };
+// Head scores are average attention probabilities on [0, 1]; they get their own (orange) ramp,
+// so a score frame never reads as attention, and a fixed domain keeps "weak everywhere" looking weak.
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+const SCORE_SCALE: ColorScale = {
+  kind: 'sequential',
+  domain: [0, 1],
+  color: (v) => (Number.isFinite(v) ? `rgb(${Math.round(255 - 25 * clamp01(v))},${Math.round(237 - 150 * clamp01(v))},${Math.round(213 - 190 * clamp01(v))})` : '#e6e6e6'),
+};
 
 export function PatternGrid({ patterns, overlay, selected, onSelect, signed, size = 72, testId }: PatternGridProps) {
   const colour = useMemo(() => (signed ? makeScale(patterns.flatMap((heads) => heads.flatMap((p) => p)), { kind: 'diverging' }) : PROB), [signed, patterns]);
   const nLayers = patterns.length;
   const nHeads = Math.max(0, ...patterns.map((l) => l.length));
-  // Head scores are average attention probabilities: a fixed [0, 1] keeps "weak everywhere" looking weak.
-  const overlayScale = overlay ? SCORE : null;
+  const overlayScale = overlay ? SCORE_SCALE : null;
   const gap = 12;
   const labelW = 34;
   const headH = 16;
@@ -38,7 +44,12 @@ export function PatternGrid({ patterns, overlay, selected, onSelect, signed, siz
   const cellH = size + scoreH + gap;
   const width = labelW + nHeads * (size + gap);
   const legendY = headH + nLayers * cellH + 14;
-  const height = legendY + 32;
+  // The score legend goes beside the attention legend when both fit, else below it.
+  const legendW = Math.min(200, width - labelW);
+  const scoreBeside = labelW + 2 * legendW + 150 <= width;
+  const scoreX = scoreBeside ? labelW + legendW + 150 : labelW;
+  const scoreY = scoreBeside ? legendY : legendY + 44;
+  const height = (overlay ? scoreY : legendY) + 32;
   const legendId = `pg${useId().replace(/[^\w]/g, '')}`;
   return (
     <div className="pattern-grid" data-testid={testId}>
@@ -66,14 +77,15 @@ export function PatternGrid({ patterns, overlay, selected, onSelect, signed, siz
                   )}
                   <rect x={x} y={y} width={size} height={size} fill="none" stroke={isSel ? '#f59e0b' : '#bbb'} strokeWidth={isSel ? 3 : 1} className={isSel ? 'selected' : undefined} />
                   {overlay && score !== undefined && (
-                    <text x={x + size / 2} y={y + size + 12} fontSize={10} textAnchor="middle" fill="#333">{formatValue(score, 2)}</text>
+                    <text x={x + size / 2} y={y + size + 12} fontSize={10} textAnchor="middle" fill="#333">{cellNumber(score)}</text>
                   )}
                 </g>
               );
             })}
           </g>
         ))}
-        <ColorLegend scale={colour} label={signed ? 'Δ attention probability' : 'attention probability'} x={labelW} y={legendY} width={Math.min(220, width - labelW)} id={legendId} />
+        <ColorLegend scale={colour} label={signed ? 'Δ attention probability' : 'attention probability'} x={labelW} y={legendY} width={legendW} id={legendId} />
+        {overlayScale && overlay && <ColorLegend scale={overlayScale} label={`frame: ${overlay.name}`} x={scoreX} y={scoreY} width={legendW} id={`${legendId}score`} />}
       </svg>
     </div>
   );

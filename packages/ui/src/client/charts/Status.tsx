@@ -27,7 +27,8 @@ export function ProgressBar({ progress, label, onCancel }: { progress?: JobProgr
       <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={progress?.total ?? 1} aria-valuenow={progress?.done ?? 0}>
         <div style={{ width: `${Math.round(fraction * 100)}%` }} />
       </div>
-      <span>{progress ? `${progress.done} / ${progress.total}` : 'queued'}</span>
+      {/* A job reports its total once it starts; until then it waits in the server's queue. */}
+      <span>{progress && progress.total > 0 ? `${progress.done} / ${progress.total}` : 'queued'}</span>
       {onCancel && <button type="button" onClick={onCancel}>cancel</button>}
     </div>
   );

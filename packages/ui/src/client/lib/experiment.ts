@@ -44,6 +44,7 @@ export function viewToExperiment(state: ViewState, model: ModelSummary): ExportO
   switch (state.view) {
     case 'lens': {
       if (state.run === 'diff') return { unavailable: 'the lens shows clean − corrupted, the difference of two runs; pick the clean or the corrupted run to export one' };
+      if (state.run === 'side') return { unavailable: 'the lens shows three runs side by side; pick the clean or the corrupted run to export one' };
       const prompt = state.run === 'corrupted' ? corrupted : clean;
       if (prompt === null) return { unavailable: `type a ${state.run === 'corrupted' ? 'corrupted ' : ''}prompt first` };
       return done({ ...base, kind: 'lens', prompts: { prompt }, topK: LENS_TOP_K, ...(state.answer && { target: state.answer }) });
@@ -52,8 +53,11 @@ export function viewToExperiment(state: ViewState, model: ModelSummary): ExportO
       // The view's score overlay: repeated random tokens at the server's defaults (no fields, so the same defaults replay).
       return done({ ...base, kind: 'head-scores', prompts: { repeatedRandomTokens: {} } });
     case 'ablation': {
-      if (clean === null) return { unavailable: 'type a prompt first' };
-      const common = { ...base, prompts: { prompts: [clean] }, mode: state.mode, ...(metric && { metric }) };
+      // The ablation view runs on the prompt the run choice names; a difference of runs is not one experiment.
+      if (state.run === 'diff' || state.run === 'side') return { unavailable: `head ablation shows ${state.run === 'diff' ? 'clean − corrupted, the difference of two runs' : 'three runs side by side'}; pick the clean or the corrupted run to export one` };
+      const prompt = state.run === 'corrupted' ? corrupted : clean;
+      if (prompt === null) return { unavailable: `type a ${state.run === 'corrupted' ? 'corrupted ' : ''}prompt first` };
+      const common = { ...base, prompts: { prompts: [prompt] }, mode: state.mode, ...(metric && { metric }) };
       return state.ablate.length > 0
         ? done({ ...common, kind: 'ablation', heads: state.ablate })
         : done({ ...common, kind: 'ablation-sweep' });
@@ -115,7 +119,8 @@ export function experimentToView(experiment: Experiment, models: readonly ModelS
       if (typeof prompt !== 'string') return prompt;
       const metric = metricFields(experiment.metric, 'metric');
       if ('refused' in metric) return metric;
-      const common = { ...view, view: 'ablation' as const, prompt, mode: experiment.mode, ...metric };
+      // The file's prompt becomes the clean one, so the view shows the clean run.
+      const common = { ...view, view: 'ablation' as const, run: 'clean' as const, prompt, mode: experiment.mode, ...metric };
       if (experiment.kind === 'ablation-sweep') {
         if (experiment.layers !== undefined) return refuse('layers', 'the dashboard sweeps every layer');
         if (experiment.loss === false) return refuse('loss', 'false; the dashboard sweep always computes the loss');

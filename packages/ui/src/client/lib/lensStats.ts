@@ -1,20 +1,28 @@
 /**
- * The numbers a logit-lens heatmap can be coloured by, computed from what /api/lens returns.
- * Pure, tested in Node.
+ * The numbers a logit-lens heatmap can be coloured by, computed from what /api/lens returns,
+ * and the colour scale each needs. Pure, tested in Node.
  */
 import type { LensResponse } from '../../api/index.ts';
+import type { ScaleKind } from '../charts/colorScale.ts';
 import type { LensStat } from '../state/viewState.ts';
+import { gridDifference, type Panel } from './runs.ts';
 
 /** One run's lens: with the answer as target, and (for the logit difference) with the wrong token as target. */
 export interface LensBundle {
   lens: LensResponse;
   wrong?: LensResponse;
+  /** Why the answer box could not be used as the target (the lens itself is then without one). */
+  targetError?: string;
+  /** Why the wrong box could not be used. */
+  wrongError?: string;
 }
 
 export interface StatInfo {
   label: string;
   /** Fixed colour domain, when the statistic has a natural one. */
   domain?: [number, number];
+  /** Signed values (a difference): always a diverging scale, white at 0. */
+  signed?: boolean;
   /** Lower is "more confident" (rank, entropy, KL): the legend says so. */
   lowerIsBetter?: boolean;
   needs?: 'answer' | 'answer+wrong';
@@ -26,12 +34,19 @@ export const STAT_INFO: Record<LensStat, StatInfo> = {
   rank: { label: 'answer rank (0 = top)', lowerIsBetter: true, needs: 'answer' },
   entropy: { label: 'entropy (nats)', lowerIsBetter: true },
   kl: { label: 'KL(final ‖ layer) (nats)', lowerIsBetter: true },
-  logitdiff: { label: 'logit[answer] − logit[wrong]', needs: 'answer+wrong' },
+  logitdiff: { label: 'logit[answer] − logit[wrong]', signed: true, needs: 'answer+wrong' },
 };
 
-/** [layer][pos] values of `stat`, or a sentence saying what is missing. */
-export function lensStat(bundle: LensBundle, stat: LensStat): number[][] | string {
+/** Why a statistic has no grid: something not set yet, or an error (a box the server refused). */
+export interface Unavailable {
+  why: string;
+  error?: boolean;
+}
+
+/** [layer][pos] values of `stat`, or why there are none. */
+export function lensStat(bundle: LensBundle, stat: LensStat): number[][] | Unavailable {
   const { lens } = bundle;
+  const missing = (error: string | undefined, why: string): Unavailable => (error ? { why: error, error: true } : { why });
   switch (stat) {
     case 'top':
       return lens.top.map((row) => row.map((cell) => cell[0]?.prob ?? NaN));
@@ -41,22 +56,41 @@ export function lensStat(bundle: LensBundle, stat: LensStat): number[][] | strin
       return lens.klToFinal.map((row) => row.slice());
     case 'target':
     case 'rank':
-      if (!lens.target) return 'set an answer token to follow its probability and rank';
+      if (!lens.target) return missing(bundle.targetError, 'set an answer token to follow its probability and rank');
       return lens.target.map((row) => row.map((t) => (stat === 'target' ? t.prob : t.rank)));
     case 'logitdiff': {
       const wrong = bundle.wrong?.target;
-      if (!lens.target || !wrong) return 'set both an answer and a wrong token for the logit difference';
+      if (!lens.target) return missing(bundle.targetError, 'set both an answer and a wrong token for the logit difference');
+      if (!wrong) return missing(bundle.wrongError, 'set both an answer and a wrong token for the logit difference');
       return lens.target.map((row, l) => row.map((t, p) => t.logit - (wrong[l]?.[p]?.logit ?? NaN)));
     }
   }
 }
 
-/** a − b cell by cell; a sentence when the grids do not line up (prompts of different lengths). */
-export function gridDifference(a: number[][], b: number[][]): number[][] | string {
-  if (a.length !== b.length || a.some((row, i) => row.length !== b[i].length)) {
-    return `clean and corrupted prompts have different lengths (${a[0]?.length ?? 0} vs ${b[0]?.length ?? 0} tokens): no cell-by-cell difference`;
-  }
-  return a.map((row, i) => row.map((v, j) => v - b[i][j]));
+/**
+ * The grid one panel shows: the clean or the corrupted run's `stat`, or clean − corrupted.
+ * `corrupted` is undefined while there is no corrupted run (`noCorrupted` says why).
+ */
+export function lensPanel(panel: Panel, stat: LensStat, clean: LensBundle, corrupted: LensBundle | undefined, noCorrupted: string): number[][] | Unavailable {
+  if (panel === 'clean') return lensStat(clean, stat);
+  if (!corrupted) return { why: noCorrupted };
+  const other = lensStat(corrupted, stat);
+  if (panel === 'corrupted') return other;
+  const main = lensStat(clean, stat);
+  if (!Array.isArray(main)) return main;
+  if (!Array.isArray(other)) return other;
+  const diff = gridDifference(main, other);
+  return typeof diff === 'string' ? { why: diff } : diff;
+}
+
+/**
+ * How a panel of `stat` is coloured: a difference of runs, or a signed statistic, diverges
+ * around 0; a statistic with a natural range keeps it (so colours mean the same across runs).
+ */
+export function lensScaleOptions(stat: LensStat, panel: Panel): { kind?: ScaleKind; domain?: [number, number] } {
+  if (panel === 'diff') return { kind: 'diverging' };
+  const info = STAT_INFO[stat];
+  return { ...(info.signed && { kind: 'diverging' as const }), ...(info.domain && { domain: info.domain }) };
 }
 
 /** Short row labels for lens rows: 'blocks.3.hook_resid_pre' → 'L3 pre', the final row → 'final'. */

@@ -1,60 +1,71 @@
-/** Gathers DLA, ablation (head sweep + each MLP) and patching for the component table. */
+/** Gathers DLA and ablation (head sweep + each MLP) on both prompts, and patching, for the component table. */
 import type { AblateRequest, AblateResponse, AttributionRequest, AttributionResponse } from '../../api/index.ts';
 import { ErrorBox, Placeholder, ProgressBar } from '../charts/Status.tsx';
-import { COLUMNS, type ColumnKey } from '../lib/componentRows.ts';
+import { sortKey } from '../lib/componentRows.ts';
+import { namingBoxes, promptBoxes } from '../lib/fieldNames.ts';
 import { requestKey, useRequest } from '../state/requests.ts';
-import { useSession } from '../state/session.tsx';
+import { useSession, type Session } from '../state/session.tsx';
 import { ComponentTableView } from '../views/ComponentTableView.tsx';
-import { useSweep } from './AblationPanel.tsx';
+import { useSweep, type Which } from './AblationPanel.tsx';
 import { usePatching } from './PatchingPanel.tsx';
 
-export function ComponentsPanel() {
-  const session = useSession();
-  const { api, model, state, update, clean } = session;
-  const attrBody: AttributionRequest | null = clean === null || !session.answer ? null : { model: model.id, prompt: clean, answer: session.answer, ...(session.wrong ? { wrong: session.wrong } : {}) };
-  const attribution = useRequest<AttributionResponse>(attrBody && requestKey('attribution', attrBody), (s) => api.call('attribution', attrBody!, undefined, s), { auto: true });
-  const sweep = useSweep(session);
-  const patching = usePatching(session, model.config.attnOnly ? ['z'] : ['z', 'mlp_out']);
+function useAttribution(session: Session, which: Which) {
+  const prompt = which === 'clean' ? session.clean : session.corrupted;
+  const body: AttributionRequest | null = prompt === null || !session.answer ? null : { model: session.model.id, prompt, answer: session.answer, ...(session.wrong ? { wrong: session.wrong } : {}) };
+  return useRequest<AttributionResponse>(body && requestKey('attribution', body), (s) => namingBoxes(session.api.call('attribution', body!, undefined, s), promptBoxes(which)), { auto: true });
+}
+
+/** Each MLP layer ablated alone, one request per layer (the sweep covers heads only). */
+function useMlpAblations(session: Session, which: Which) {
+  const { model, state } = session;
+  const prompt = which === 'clean' ? session.clean : session.corrupted;
   const metric = session.answer && session.wrong ? { answer: session.answer, wrong: session.wrong } : {};
-  const mlpBody = clean === null || model.config.attnOnly ? null : { model: model.id, prompt: clean, mode: state.mode, ...metric };
-  const mlps = useRequest<(AblateResponse | undefined)[]>(mlpBody && requestKey('ablate-each-mlp', mlpBody), async (signal, onProgress) => {
+  const body = prompt === null || model.config.attnOnly ? null : { model: model.id, prompt, mode: state.mode, ...metric };
+  return useRequest<(AblateResponse | undefined)[]>(body && requestKey('ablate-each-mlp', body), async (signal, onProgress) => {
     const out: AblateResponse[] = [];
     for (let layer = 0; layer < model.config.nLayers; layer++) {
       onProgress({ done: layer, total: model.config.nLayers });
-      const body: AblateRequest = { ...mlpBody!, mlps: [layer] };
-      out.push(await api.call('ablate', body, undefined, signal));
+      const request: AblateRequest = { ...body!, mlps: [layer] };
+      out.push(await namingBoxes(session.api.call('ablate', request, undefined, signal), promptBoxes(which)));
     }
     return out;
   });
+}
+
+export function ComponentsPanel() {
+  const session = useSession();
+  const { model, state, update, clean } = session;
+  const attribution = { clean: useAttribution(session, 'clean'), corrupted: useAttribution(session, 'corrupted') };
+  const sweep = { clean: useSweep(session, 'clean'), corrupted: useSweep(session, 'corrupted') };
+  const mlps = { clean: useMlpAblations(session, 'clean'), corrupted: useMlpAblations(session, 'corrupted') };
+  const patching = usePatching(session, model.config.attnOnly ? ['z'] : ['z', 'mlp_out']);
 
   if (clean === null) return <Placeholder>Type a prompt above to fill the component table.</Placeholder>;
-  const computeAll = () => {
-    sweep.start(false);
-    mlps.start(false);
-    patching.start(false);
-  };
+  // Requests without a prompt (no corrupted one) have no key: starting them does nothing.
+  const computeAll = () => [sweep.clean, sweep.corrupted, mlps.clean, mlps.corrupted, patching].forEach((r) => r.start(false));
   const running = [
-    ['head ablation sweep', sweep],
-    ['MLP ablations', mlps],
+    ['head ablation sweep (clean)', sweep.clean],
+    ['head ablation sweep (corrupted)', sweep.corrupted],
+    ['MLP ablations (clean)', mlps.clean],
+    ['MLP ablations (corrupted)', mlps.corrupted],
     ['patching', patching],
   ] as const;
-  const sortKey: ColumnKey = (COLUMNS as readonly string[]).includes(state.sort) ? (state.sort as ColumnKey) : 'dla';
+  const failed = [['attribution (clean)', attribution.clean], ['attribution (corrupted)', attribution.corrupted], ...running] as const;
   return (
     <>
       <div className="toolbar">
         <button type="button" className="primary" onClick={computeAll} data-testid="components-compute">Compute ablation and patching effects</button>
         {!session.answer && <span className="status">set an answer token for DLA</span>}
-        {session.corrupted === null && <span className="status">set a corrupted prompt (and answer + wrong) for patching</span>}
+        {session.corrupted === null && <span className="status">set a corrupted prompt (and answer + wrong) for the corrupted, Δ and patching columns</span>}
       </div>
       {running.map(([label, r]) => (r.status === 'loading' ? <ProgressBar key={label} label={label} progress={r.progress} onCancel={() => r.cancel()} /> : null))}
-      {[attribution, ...running.map(([, r]) => r)].map((r, i) => (r.error ? <ErrorBox key={i} error={r.error} /> : null))}
+      {failed.map(([label, r]) => (r.error ? <ErrorBox key={label} error={`${label}: ${r.error}`} onRetry={() => r.start()} /> : null))}
       <ComponentTableView
         config={model.config}
-        attribution={attribution.data}
-        sweep={sweep.data}
-        mlpAblations={mlps.data}
+        clean={{ attribution: attribution.clean.data, sweep: sweep.clean.data, mlpAblations: mlps.clean.data }}
+        corrupted={{ attribution: attribution.corrupted.data, sweep: sweep.corrupted.data, mlpAblations: mlps.corrupted.data }}
         patching={patching.data}
-        sort={sortKey}
+        sort={sortKey(state.sort)}
         desc={state.desc}
         onSort={(sort, desc) => update({ sort, desc })}
         onAction={(action, row) => {

@@ -14,8 +14,11 @@ export type ViewName = (typeof VIEWS)[number];
 export const LENS_STATS = ['top', 'target', 'rank', 'entropy', 'kl', 'logitdiff'] as const;
 export type LensStat = (typeof LENS_STATS)[number];
 
-/** Which run a view shows: the clean prompt, the corrupted one, or clean − corrupted. */
-export const RUNS = ['clean', 'corrupted', 'diff'] as const;
+/**
+ * Which run a view shows: the clean prompt, the corrupted one, clean − corrupted, or all
+ * three next to each other ('side'). One choice shared by every view that compares runs.
+ */
+export const RUNS = ['clean', 'corrupted', 'diff', 'side'] as const;
 export type RunChoice = (typeof RUNS)[number];
 
 export const OVERLAYS = ['none', 'previousToken', 'induction', 'duplicateToken'] as const;
@@ -65,8 +68,8 @@ const schema = z.object({
   /** Patching: what is patched, and the clicked cell. */
   patch: z.enum(PATCH_VIEW_KINDS).catch('resid_pre'),
   patchCell: cell.catch(null),
-  /** Component table sort. */
-  sort: z.string().catch('dla'),
+  /** Component table sort (a column key of lib/componentRows.ts; an unknown one falls back there). */
+  sort: z.string().catch('dlaClean'),
   desc: z.enum(['0', '1']).transform((v) => v === '1').catch(true),
 });
 

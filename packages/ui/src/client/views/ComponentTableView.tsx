@@ -1,21 +1,23 @@
 /**
- * Component table: one row per head and MLP layer with its direct logit attribution,
- * ablation effect and patching effect, each column colour-scaled, sortable, with row
- * actions that open the component in the other views.
+ * Component table: one row per head and MLP layer with its direct logit attribution and
+ * ablation effect on the clean and the corrupted prompt and their difference, and its
+ * patching effect (clean → corrupted). Each group of columns shares one diverging colour
+ * scale, drawn as a legend above the table; every column sorts; row actions open the
+ * component in the other views.
  */
 import { useMemo } from 'react';
-import type { AblateResponse, AblationSweepResult, AttributionResponse, ConfigSummary, PatchingResult } from '../../api/index.ts';
+import type { ConfigSummary, PatchingResult } from '../../api/index.ts';
 import { ChartFrame } from '../charts/ChartFrame.tsx';
-import { formatValue, makeScale, textColorOn } from '../charts/colorScale.ts';
-import { COLUMNS, componentRows, sortRows, type ColumnKey, type ComponentRow } from '../lib/componentRows.ts';
+import { ColorLegend } from '../charts/ColorLegend.tsx';
+import { formatValue, makeScale, textColorOn, type ColorScale } from '../charts/colorScale.ts';
+import { COLUMN_GROUPS, columnValues, componentRows, sortRows, VALUE_COLUMNS, type ColumnGroup, type ColumnKey, type ComponentRow, type RunSources, type ValueColumn } from '../lib/componentRows.ts';
 
 export type RowAction = 'ablate' | 'patch' | 'pattern';
 
 export interface ComponentTableViewProps {
   config: ConfigSummary;
-  attribution?: AttributionResponse;
-  sweep?: AblationSweepResult;
-  mlpAblations?: readonly (AblateResponse | undefined)[];
+  clean: RunSources;
+  corrupted: RunSources;
   patching?: PatchingResult;
   sort: ColumnKey;
   desc: boolean;
@@ -23,54 +25,90 @@ export interface ComponentTableViewProps {
   onAction: (action: RowAction, row: ComponentRow) => void;
 }
 
-const HEADER: Record<ColumnKey, string> = {
-  name: 'component',
-  dla: 'direct logit attribution',
-  ablation: 'ablation effect',
-  patching: 'patching effect',
+const SUBHEADER: Record<ValueColumn, string> = {
+  dlaClean: 'clean',
+  dlaCorrupted: 'corrupted',
+  dlaDelta: 'Δ',
+  ablationClean: 'clean',
+  ablationCorrupted: 'corrupted',
+  ablationDelta: 'Δ',
+  patching: 'clean → corrupted',
+};
+
+const COLUMN_TITLE: Record<ValueColumn, string> = {
+  dlaClean: 'direct logit attribution on the clean prompt',
+  dlaCorrupted: 'direct logit attribution on the corrupted prompt',
+  dlaDelta: 'DLA clean − DLA corrupted',
+  ablationClean: 'ablation effect on the clean prompt',
+  ablationCorrupted: 'ablation effect on the corrupted prompt',
+  ablationDelta: 'ablation effect clean − corrupted',
+  patching: 'normalised effect of patching the component from clean into corrupted',
 };
 
 export function ComponentTableView(props: ComponentTableViewProps) {
   const { config, sort, desc } = props;
-  const rows = useMemo(() => componentRows(config, props), [config, props.attribution, props.sweep, props.mlpAblations, props.patching]); // eslint-disable-line react-hooks/exhaustive-deps
+  const rows = useMemo(() => componentRows(config, { clean: props.clean, corrupted: props.corrupted, patching: props.patching }), [config, props.clean, props.corrupted, props.patching]);
   const sorted = useMemo(() => sortRows(rows, sort, desc), [rows, sort, desc]);
-  const scales = useMemo(() => {
-    const col = (k: 'dla' | 'ablation' | 'patching') => makeScale([rows.map((r) => r[k] ?? NaN)], { kind: 'diverging' });
-    return { dla: col('dla'), ablation: col('ablation'), patching: col('patching') };
-  }, [rows]);
-  const ablationLabel = props.sweep?.metricDelta ? 'Δ logit diff' : 'Δ loss';
+  // One diverging scale per group: clean, corrupted and Δ of a quantity share colours, so they compare.
+  const scales = useMemo(
+    () => Object.fromEntries(COLUMN_GROUPS.map((g) => [g.key, makeScale(columnValues(rows, g.columns), { kind: 'diverging' })])) as Record<ColumnGroup, ColorScale>,
+    [rows],
+  );
+  const isGroupStart = (c: ValueColumn) => COLUMN_GROUPS.some((g) => g.columns[0] === c);
+  const groupOf = (c: ValueColumn) => COLUMN_GROUPS.find((g) => (g.columns as readonly ValueColumn[]).includes(c))!.key;
+  const usesMetric = !!(props.clean.sweep?.metricDelta ?? props.corrupted.sweep?.metricDelta);
+  const ablationUnit = usesMetric ? 'Δ logit diff' : 'Δ loss';
+  const dlaUnit = props.clean.attribution?.wrongToken ? 'logit[answer] − logit[wrong]' : 'logit[answer]';
+  const groupLabel: Record<ColumnGroup, string> = { dla: 'direct logit attribution', ablation: 'ablation effect', patching: 'patching effect' };
+  // The units go in the legends, one per group.
+  const legendLabel: Record<ColumnGroup, string> = { dla: `DLA: ${dlaUnit}`, ablation: `ablation: ${ablationUnit}`, patching: 'patching: normalised' };
+  const sortBy = (k: ColumnKey) => props.onSort(k, sort === k ? !desc : k !== 'name');
+  const arrow = (k: ColumnKey) => (sort === k ? (desc ? ' ▼' : ' ▲') : '');
+  const LEGEND_STEP = 330;
+
   return (
     <ChartFrame
       testId="component-table"
       title="Components"
-      caption={`DLA: the component's direct contribution to logit[answer]${props.attribution?.wrongToken ? ' − logit[wrong]' : ''}. Ablation: ${ablationLabel} when the component alone is zero/mean-ablated. Patching: normalised effect of patching it from clean into corrupted (heads: z at all positions; MLPs: the strongest single position). Click a header to sort.`}
+      caption={`DLA: the component's direct contribution to ${dlaUnit}. Ablation: ${ablationUnit} when the component alone is ablated (in the head-ablation view's mode). Δ: clean − corrupted. Patching: normalised effect of patching it from clean into corrupted (heads: z at all positions; MLPs: the strongest single position). Click a column to sort.`}
       data={{
         name: 'components',
-        csv: () => [['component', 'kind', 'layer', 'head', 'dla', 'ablation', 'patching'], ...sorted.map((r) => [r.name, r.kind, String(r.layer), r.head === undefined ? '' : String(r.head), String(r.dla ?? ''), String(r.ablation ?? ''), String(r.patching ?? '')])],
+        csv: () => [['component', 'kind', 'layer', 'head', ...VALUE_COLUMNS], ...sorted.map((r) => [r.name, r.kind, String(r.layer), r.head === undefined ? '' : String(r.head), ...VALUE_COLUMNS.map((c) => String(r[c] ?? ''))])],
         json: () => sorted,
       }}
     >
+      <svg data-legend width={COLUMN_GROUPS.length * LEGEND_STEP} height={44} fontFamily="system-ui, sans-serif" data-testid="component-legend" role="img" aria-label="colour scales">
+        {COLUMN_GROUPS.map((g, i) => (
+          <ColorLegend key={g.key} scale={scales[g.key]} label={legendLabel[g.key]} x={4 + i * LEGEND_STEP} y={16} width={150} id={`component-legend-${g.key}`} />
+        ))}
+      </svg>
       <div style={{ maxHeight: 620, overflow: 'auto' }}>
         <table className="data">
           <thead>
             <tr>
-              {COLUMNS.map((k) => (
-                <th key={k} className={k === 'name' ? 'name' : ''} onClick={() => props.onSort(k, sort === k ? !desc : k !== 'name')} aria-sort={sort === k ? (desc ? 'descending' : 'ascending') : 'none'}>
-                  {HEADER[k]}{k === 'ablation' ? ` (${ablationLabel})` : ''} {sort === k ? (desc ? '▼' : '▲') : ''}
+              <th rowSpan={2} className="name" onClick={() => sortBy('name')} aria-sort={sort === 'name' ? (desc ? 'descending' : 'ascending') : 'none'}>component{arrow('name')}</th>
+              {COLUMN_GROUPS.map((g) => (
+                <th key={g.key} colSpan={g.columns.length} className="group group-start">{groupLabel[g.key]}</th>
+              ))}
+              <th rowSpan={2} className="name nosort">actions</th>
+            </tr>
+            <tr>
+              {VALUE_COLUMNS.map((c) => (
+                <th key={c} className={isGroupStart(c) ? 'group-start' : undefined} title={`${COLUMN_TITLE[c]} — click to sort`} onClick={() => sortBy(c)} aria-sort={sort === c ? (desc ? 'descending' : 'ascending') : 'none'} data-testid={`sort-${c}`}>
+                  {SUBHEADER[c]}{arrow(c)}
                 </th>
               ))}
-              <th className="name">actions</th>
             </tr>
           </thead>
           <tbody>
             {sorted.map((r) => (
               <tr key={r.name} data-testid={`component-${r.name}`}>
                 <td className="name">{r.name}</td>
-                {(['dla', 'ablation', 'patching'] as const).map((k) => {
-                  const v = r[k];
-                  const bg = v === undefined ? undefined : scales[k].color(v);
+                {VALUE_COLUMNS.map((c) => {
+                  const v = r[c];
+                  const bg = v === undefined ? undefined : scales[groupOf(c)].color(v);
                   return (
-                    <td key={k} className="mono" style={bg ? { background: bg, color: textColorOn(bg) } : undefined}>
+                    <td key={c} className={isGroupStart(c) ? 'mono group-start' : 'mono'} data-col={c} data-value={v ?? ''} style={bg ? { background: bg, color: textColorOn(bg) } : undefined}>
                       {v === undefined ? '—' : formatValue(v, 4)}
                     </td>
                   );

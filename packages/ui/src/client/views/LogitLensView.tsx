@@ -2,50 +2,96 @@
  * Logit lens: layers × positions, each cell coloured by the chosen statistic of that
  * layer's next-token reading, with the top token written in it. Hover for the top 5,
  * click for the layer's whole (top-k) distribution. Shows the clean run, the corrupted
- * one, or clean − corrupted.
+ * one, clean − corrupted, or all three side by side (the two runs on one shared scale).
  */
 import { useMemo } from 'react';
 import { ChartFrame } from '../charts/ChartFrame.tsx';
-import { formatValue, makeScale } from '../charts/colorScale.ts';
+import { formatValue, makeScale, type ColorScale } from '../charts/colorScale.ts';
 import { Heatmap, showWhitespace, type Cell } from '../charts/Heatmap.tsx';
-import { Placeholder } from '../charts/Status.tsx';
+import { ErrorBox, Placeholder } from '../charts/Status.tsx';
 import { TopTokensBar } from '../charts/TopTokensBar.tsx';
 import { matrixCsv } from '../lib/exportData.ts';
-import { gridDifference, lensRowLabel, lensStat, STAT_INFO, type LensBundle } from '../lib/lensStats.ts';
-import { LENS_STATS, type LensStat, type RunChoice } from '../state/viewState.ts';
+import { lensPanel, lensRowLabel, lensScaleOptions, STAT_INFO, type LensBundle, type Unavailable } from '../lib/lensStats.ts';
+import { PANEL_LABEL, panelsFor, panelTestId, type Panel } from '../lib/runs.ts';
+import type { LensStat, RunChoice } from '../state/viewState.ts';
 
 export interface LogitLensViewProps {
   clean: LensBundle;
-  /** Needed for run 'corrupted' and 'diff'. */
+  /** Needed for run 'corrupted', 'diff' and 'side'. */
   corrupted?: LensBundle;
+  /** Why there is no corrupted run yet (shown in its panels). */
+  noCorrupted: string;
   stat: LensStat;
   run: RunChoice;
   selected: Cell | null;
   onSelect: (cell: Cell | null) => void;
-  onStat: (stat: LensStat) => void;
 }
 
-export function LogitLensView({ clean, corrupted, stat, run, selected, onSelect, onStat }: LogitLensViewProps) {
-  const shown = run === 'corrupted' ? corrupted : clean;
-  const info = STAT_INFO[stat];
-  const values = useMemo((): number[][] | string => {
-    if (!shown) return 'enter a corrupted prompt to see its run';
-    const main = lensStat(shown, stat);
-    if (run !== 'diff' || typeof main === 'string') return main;
-    if (!corrupted) return 'enter a corrupted prompt to see clean − corrupted';
-    const other = lensStat(corrupted, stat);
-    return typeof other === 'string' ? other : gridDifference(main, other);
-  }, [shown, corrupted, stat, run]);
+export function LogitLensView({ clean, corrupted, noCorrupted, stat, run, selected, onSelect }: LogitLensViewProps) {
+  const panels = panelsFor(run);
+  const values = useMemo(
+    () => new Map(panels.map((panel) => [panel, lensPanel(panel, stat, clean, corrupted, noCorrupted)] as const)),
+    [panels.join(), stat, clean, corrupted, noCorrupted], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  // The runs shown share one scale, so the same colour means the same value in each; Δ has its own, around 0.
+  const scales = useMemo(() => {
+    const runGrids = panels.filter((p) => p !== 'diff').map((p) => values.get(p)).filter((v): v is number[][] => Array.isArray(v));
+    const runScale = runGrids.length > 0 ? makeScale(runGrids.flat(1), lensScaleOptions(stat, 'clean')) : null;
+    return new Map(panels.map((panel) => {
+      const v = values.get(panel);
+      return [panel, !Array.isArray(v) ? null : panel === 'diff' ? makeScale(v, lensScaleOptions(stat, 'diff')) : runScale] as const;
+    }));
+  }, [values, stat]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const lens = shown?.lens ?? clean.lens;
+  const { lens } = clean;
+  const sel = selected && selected.row < lens.layers.length && selected.col < lens.positions.length ? selected : null;
+  const side = run === 'side';
+  const distribution: [string, LensBundle | undefined][] = run === 'clean' ? [['clean', clean]] : run === 'corrupted' ? [['corrupted', corrupted]] : [['clean', clean], ['corrupted', corrupted]];
+  const charts = panels.map((panel) => (
+    <LensChart
+      key={panel}
+      panel={panel}
+      run={run}
+      stat={stat}
+      values={values.get(panel)!}
+      scale={scales.get(panel) ?? null}
+      clean={clean}
+      corrupted={corrupted}
+      selected={sel}
+      onSelect={onSelect}
+    />
+  ));
+  return (
+    <div className="row">
+      {side ? <div className="row compare grow">{charts}</div> : charts}
+      {sel && <CellDistribution bundles={distribution} cell={sel} rowLabel={lensRowLabel(lens.layers[sel.row], sel.row, lens.layers.length)} />}
+    </div>
+  );
+}
+
+interface LensChartProps {
+  panel: Panel;
+  run: RunChoice;
+  stat: LensStat;
+  values: number[][] | Unavailable;
+  scale: ColorScale | null;
+  clean: LensBundle;
+  corrupted?: LensBundle;
+  selected: Cell | null;
+  onSelect: (cell: Cell | null) => void;
+}
+
+/** One panel: a heatmap of one run (or of the difference), in its own exportable frame. */
+function LensChart({ panel, run, stat, values, scale, clean, corrupted, selected, onSelect }: LensChartProps) {
+  const info = STAT_INFO[stat];
+  // Cell text, labels and hover tokens come from the run the panel shows (the difference: from clean).
+  const own = panel === 'corrupted' ? corrupted : clean;
+  const lens = own?.lens ?? clean.lens;
   const rowLabels = lens.layers.map((name, i) => lensRowLabel(name, i, lens.layers.length));
   const colLabels = lens.positions.map((t, p) => `${p} ${showWhitespace(t)}`);
-  const scale = useMemo(
-    () => (typeof values === 'string' ? null : makeScale(values, run === 'diff' ? { kind: 'diverging' } : info.domain ? { domain: info.domain } : {})),
-    [values, run, info.domain],
-  );
-  const label = run === 'diff' ? `Δ ${info.label} (clean − corrupted)` : info.label;
-  const sel = selected && selected.row < lens.layers.length && selected.col < lens.positions.length ? selected : null;
+  const label = panel === 'diff' ? `Δ ${info.label} (clean − corrupted)` : info.label;
+  const side = run === 'side';
+  const grid = Array.isArray(values) ? values : null;
 
   const tipTop = (bundle: LensBundle | undefined, cell: Cell) =>
     bundle?.lens.top[cell.row]?.[cell.col]?.slice(0, 5).map((t, k) => (
@@ -55,74 +101,68 @@ export function LogitLensView({ clean, corrupted, stat, run, selected, onSelect,
       </tr>
     ));
 
+  const caption =
+    side && panel !== 'clean' ? (
+      panel === 'corrupted' ? `The corrupted prompt, on the same colour scale as clean. Colour: ${label}.` : `Cell by cell, clean minus corrupted; 0 (white) where the runs agree. Cell text: clean's top token.`
+    ) : (
+      <>
+        Each row reads the residual stream before that layer (final: the model's output) through the final norm and unembedding.
+        Cell text: top next-token prediction{panel === 'diff' ? ' (clean)' : ''}. Colour: {label}
+        {info.lowerIsBetter ? ' (lower = more confident)' : ''}.
+        {lens.targetToken ? ` Answer token: ${JSON.stringify(lens.targetToken.token)} (#${lens.targetToken.id}).` : ''}
+      </>
+    );
+
   return (
-    <div className="row">
-      <ChartFrame
-        testId="lens-chart"
-        title={`Logit lens — ${run === 'diff' ? 'clean − corrupted' : run}`}
-        caption={
-          <>
-            Each row reads the residual stream before that layer (final: the model's output) through the final norm and unembedding.
-            Cell text: top next-token prediction{run === 'diff' ? ' (clean)' : ''}. Colour: {label}
-            {info.lowerIsBetter ? ' (lower = more confident)' : ''}.
-            {lens.targetToken ? ` Answer token: ${JSON.stringify(lens.targetToken.token)} (#${lens.targetToken.id}).` : ''}
-          </>
-        }
-        controls={
-          <label>
-            colour by
-            <select value={stat} onChange={(e) => onStat(e.target.value as LensStat)} data-testid="lens-stat">
-              {LENS_STATS.map((s) => <option key={s} value={s}>{STAT_INFO[s].label}</option>)}
-            </select>
-          </label>
-        }
-        data={
-          typeof values === 'string'
-            ? undefined
-            : {
-                name: `logit-lens-${stat}-${run}`,
-                csv: () => matrixCsv({ rowLabels, colLabels, values }, 'layer \\ position'),
-                json: () => ({ stat, run, label, layers: lens.layers, positions: lens.positions, values, top: lens.top.map((r) => r.map((c) => c[0])) }),
-              }
-        }
-      >
-        {typeof values === 'string' || !scale ? (
-          <Placeholder>{values}</Placeholder>
-        ) : (
-          <Heatmap
-            testId="lens-heatmap"
-            values={values}
-            rowLabels={rowLabels}
-            colLabels={colLabels}
-            scale={scale}
-            legendLabel={label}
-            rowAxisLabel="layer (residual read)"
-            colAxisLabel="position (token predicted after it)"
-            cellWidth={Math.max(48, Math.min(76, 900 / Math.max(1, colLabels.length)))}
-            cellText={({ row, col }) => lens.top[row]?.[col]?.[0]?.token}
-            selected={sel}
-            onCellClick={(cell) => onSelect(sel && sel.row === cell.row && sel.col === cell.col ? null : cell)}
-            tooltip={(cell) => (
-              <div>
-                <div className="tip-title">
-                  {rowLabels[cell.row]} · pos {cell.col} {JSON.stringify(lens.positions[cell.col])}
-                </div>
-                <div>{label}: {formatValue(values[cell.row][cell.col], 4)}</div>
-                {run === 'diff' ? (
-                  <div className="side-by-side">
-                    <table><tbody><tr><td>clean</td></tr>{tipTop(clean, cell)}</tbody></table>
-                    <table><tbody><tr><td>corrupted</td></tr>{tipTop(corrupted, cell)}</tbody></table>
-                  </div>
-                ) : (
-                  <table><tbody>{tipTop(shown, cell)}</tbody></table>
-                )}
+    <ChartFrame
+      testId={panelTestId('lens-chart', panel, run)}
+      title={`Logit lens — ${PANEL_LABEL[panel]}`}
+      caption={caption}
+      data={
+        grid
+          ? {
+              name: `logit-lens-${stat}-${panel}`,
+              csv: () => matrixCsv({ rowLabels, colLabels, values: grid }, 'layer \\ position'),
+              json: () => ({ stat, run: panel, label, layers: lens.layers, positions: lens.positions, values: grid, top: lens.top.map((r) => r.map((c) => c[0])) }),
+            }
+          : undefined
+      }
+    >
+      {!grid || !scale ? (
+        'why' in values && values.error ? <ErrorBox error={values.why} /> : <Placeholder>{'why' in values ? values.why : ''}</Placeholder>
+      ) : (
+        <Heatmap
+          testId={panelTestId('lens-heatmap', panel, run)}
+          values={grid}
+          rowLabels={rowLabels}
+          colLabels={colLabels}
+          scale={scale}
+          legendLabel={label}
+          rowAxisLabel="layer (residual read)"
+          colAxisLabel="position (token predicted after it)"
+          cellWidth={Math.max(side ? 34 : 48, Math.min(76, (side ? 560 : 900) / Math.max(1, colLabels.length)))}
+          cellText={({ row, col }) => lens.top[row]?.[col]?.[0]?.token}
+          selected={selected}
+          onCellClick={(cell) => onSelect(selected && selected.row === cell.row && selected.col === cell.col ? null : cell)}
+          tooltip={(cell) => (
+            <div>
+              <div className="tip-title">
+                {rowLabels[cell.row]} · pos {cell.col} {JSON.stringify(lens.positions[cell.col])}
               </div>
-            )}
-          />
-        )}
-      </ChartFrame>
-      {sel && shown && <CellDistribution bundles={run === 'diff' ? [['clean', clean], ['corrupted', corrupted]] : [[run, shown]]} cell={sel} rowLabel={rowLabels[sel.row]} />}
-    </div>
+              <div>{label}: {formatValue(grid[cell.row][cell.col], 4)}</div>
+              {panel === 'diff' ? (
+                <div className="side-by-side">
+                  <table><tbody><tr><td>clean</td></tr>{tipTop(clean, cell)}</tbody></table>
+                  <table><tbody><tr><td>corrupted</td></tr>{tipTop(corrupted, cell)}</tbody></table>
+                </div>
+              ) : (
+                <table><tbody>{tipTop(own, cell)}</tbody></table>
+              )}
+            </div>
+          )}
+        />
+      )}
+    </ChartFrame>
   );
 }
 
@@ -142,6 +182,7 @@ function CellDistribution({ bundles, cell, rowLabel }: { bundles: [string, LensB
         if (!b) return null;
         const { lens } = b;
         const target = lens.target?.[cell.row]?.[cell.col];
+        if (!lens.top[cell.row]?.[cell.col]) return null;
         return (
           <div key={run}>
             <div className="status">

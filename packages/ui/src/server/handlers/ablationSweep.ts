@@ -14,13 +14,14 @@ export function ablationSweepWork(model: HookedTransformer, request: AblationSwe
   const loss = request.loss ?? true;
   if (!loss && metric.answer === undefined) throw new HttpError(400, 'answer: loss: false needs answer and wrong (the metric is the only output)', { field: 'answer' });
   if (loss && ids.length < 2) throw new HttpError(400, 'prompt: the loss needs at least 2 tokens', { field: 'prompt' });
-  return async (signal, onProgress): Promise<AblationSweepResult> => {
+  return async (signal, onProgress, giveWay): Promise<AblationSweepResult> => {
     const options = {
       ...metric,
       ...(request.mode !== undefined && { mode: request.mode }),
       ...(request.seed !== undefined && { seed: request.seed }),
       signal,
       onProgress,
+      betweenBatches: giveWay,
     };
     return loss ? sweepHeads(model, ids, options) : sweepHeads(model, ids, { ...options, loss: false });
   };

@@ -40,7 +40,7 @@ export function patchingWork(model: HookedTransformer, request: PatchingRequest)
   const estimate = (kind: PatchKind) =>
     kind.endsWith('_by_pos') ? layers * headsOf(kind) * positions : ['resid_pre', 'resid_mid', 'attn_out', 'mlp_out'].includes(kind) ? layers * positions : layers * headsOf(kind);
 
-  return async (signal, onProgress): Promise<PatchingResult> => {
+  return async (signal, onProgress, giveWay): Promise<PatchingResult> => {
     const totals = kinds.map(estimate);
     const done = kinds.map(() => 0);
     const report = () => onProgress(done.reduce((a, b) => a + b, 0), totals.reduce((a, b) => a + b, 0));
@@ -48,6 +48,8 @@ export function patchingWork(model: HookedTransformer, request: PatchingRequest)
     let metricClean = 0;
     let metricCorrupted = 0;
     for (const [k, kind] of kinds.entries()) {
+      // Between kinds, and between batches within one: requests waiting for the model run meanwhile.
+      if (k > 0) await giveWay();
       const grid = await activationPatching(model, clean, corrupted, {
         kind,
         answer,
@@ -60,6 +62,7 @@ export function patchingWork(model: HookedTransformer, request: PatchingRequest)
           totals[k] = total;
           report();
         },
+        betweenBatches: giveWay,
       });
       metricClean = grid.clean;
       metricCorrupted = grid.corrupted;

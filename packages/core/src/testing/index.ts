@@ -1,0 +1,1 @@
+export { randomModel, randomWeights, tinyConfig } from './randomModel.ts';
