@@ -155,6 +155,28 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     await shot('04-ablation-sweep');
   });
 
+  it('records the ablation and the sweep in the URL: a reload reruns both by itself, editing the prompt unflags them', async () => {
+    const swept = await dataValues('ablation-heatmap');
+    const lossDelta = await page.getByTestId('loss-delta').textContent();
+    const ran = () => new URL(page.url()).searchParams.get('ran');
+    expect(ran()).toBe('ablate,sweep');
+    await page.goto(page.url());
+    // Nothing is clicked: the flags start the sweep (with its progress bar) and the ablation.
+    await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+    await expect.poll(() => dataValues('ablation-heatmap'), { timeout: 120_000 }).toEqual(swept);
+    await page.getByTestId('loss-delta').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('loss-delta').textContent()).toBe(lossDelta);
+    expect(await page.getByTestId('progress').count()).toBe(0);
+    // A flag claims a result for the inputs it was computed on: a new prompt drops it from the URL at once.
+    await page.getByTestId('prompt-input').fill(`${CLEAN} the`);
+    await expect.poll(ran).toBeNull();
+    await page.getByTestId('prompt-input').fill(CLEAN);
+    await expect.poll(() => new URL(page.url()).searchParams.get('prompt')).toBe(CLEAN);
+    expect(ran()).toBeNull();
+    // The page still holds the results for this prompt: the grid shows them again.
+    await expect.poll(() => dataValues('ablation-heatmap'), { timeout: 30_000 }).toEqual(swept);
+  });
+
   it('cancels a sweep from its progress bar: the grid stays empty, and a later run completes', async () => {
     // Mean ablation is a new request (nothing stored for it), so the grid starts empty.
     await page.getByTestId('ablation-mode').selectOption('mean');
@@ -172,6 +194,8 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     await bar.getByRole('button', { name: 'cancel' }).click();
     expect((await deleted).status()).toBe(200);
     await expect.poll(() => page.getByTestId('progress').count()).toBe(0);
+    // Cancelled: a link no longer claims the sweep.
+    expect(new URL(page.url()).searchParams.get('ran')).toBeNull();
     expect(await page.getByTestId('error').count()).toBe(0);
     expect((await dataValues('ablation-heatmap')).every((v) => v === '')).toBe(true);
     expect(await page.locator('[data-testid="ablation-heatmap"] g.legend').textContent()).toContain('run the sweep');
@@ -204,6 +228,12 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     await page.getByTestId('patch-cell-value').waitFor();
     await page.mouse.move(0, 0);
     await shot('05-patching');
+    // The run is in the URL: the same link fills the heatmap again by itself, with the same values.
+    const patched = await dataValues('patching-heatmap');
+    expect(new URL(page.url()).searchParams.get('ran')).toBe('patch');
+    await page.goto(page.url());
+    await expect.poll(() => dataValues('patching-heatmap'), { timeout: 120_000 }).toEqual(patched);
+    await page.getByTestId('patch-cell-value').waitFor();
   });
 
   it('exports the patching view as an experiment file that `hooklens run` replays to the same grid', async () => {
@@ -386,8 +416,12 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
     expect(await page.locator('[data-testid="component-table"] .export button').allTextContents()).toEqual(['CSV', 'JSON']);
     await shot('07-components');
     const url = page.url();
+    expect(new URL(url).searchParams.get('ran')).toContain('components');
+    const shown = await Promise.all(['ablationDelta', 'patching'].map(tableColumn));
     await page.goto(url);
     await page.getByTestId('component-table').waitFor({ timeout: 30_000 });
+    // The link reruns the table's ablation and patching effects by itself, in the same order.
+    await expect.poll(() => Promise.all(['ablationDelta', 'patching'].map(tableColumn)), { timeout: 120_000 }).toEqual(shown);
     expect(await page.getByTestId('prompt-input').inputValue()).toBe(CLEAN);
     expect(await page.getByTestId('corrupted-input').inputValue()).toBe(CORRUPTED);
     expect(await page.getByTestId('answer-input').inputValue()).toBe(' Tim');

@@ -177,7 +177,7 @@ function formatPredictions(model: HookedTransformer, rows: number[][], position:
   const label = (p: TokenPrediction) => `${p.text !== undefined ? JSON.stringify(p.text) : `#${p.token}`} ${(100 * p.probability).toFixed(1)}%`;
   const lines: string[] = [];
   predictions.forEach(({ clean, ablated }, row) => {
-    const at = model.tokenizer ? JSON.stringify(model.toStrTokens(rows[row].slice(0, position + 1)).slice(-3).join('')) : `#${rows[row][position]}`;
+    const at = model.tokenizer ? JSON.stringify(model.toString(rows[row].slice(Math.max(0, position - 2), position + 1))) : `#${rows[row][position]}`;
     lines.push(`top-5 next tokens${predictions.length > 1 ? ` (row ${row})` : ''} after …${at} (position ${position}):`);
     const width = Math.max(5, ...clean.map((p) => label(p).length));
     lines.push(`  ${'clean'.padEnd(width)}  ablated`);

@@ -89,12 +89,17 @@ export class ConfigFields {
 
   /** A token id: a non-negative integer, or the first of a list (Llama 3 lists several EOS ids); absent → undefined. */
   tokenId(name: string): number | undefined {
+    return this.tokenIds(name)?.[0];
+  }
+
+  /** Every id of a token-id field that may hold one id or a list; absent or empty → undefined. */
+  tokenIds(name: string): number[] | undefined {
     if (!this.has(name)) return undefined;
     const raw = this.raw[name];
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw this.bad(name, 'a token id');
-    return value;
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (values.length === 0) return undefined;
+    if (!values.every((value) => typeof value === 'number' && Number.isInteger(value) && value >= 0)) throw this.bad(name, 'a token id or a list of token ids');
+    return values as number[];
   }
 
   private checkInt(name: string): number {

@@ -70,9 +70,7 @@ export function gpt2Config(fields: ConfigFields): ModelConfig {
     tiedEmbeddings: fields.bool('tie_word_embeddings', true),
     attnOnly: false,
     defaultPrependBos: true,
-    bosTokenId: fields.tokenId('bos_token_id'),
-    eosTokenId: fields.tokenId('eos_token_id'),
-    padTokenId: fields.tokenId('pad_token_id'),
+    ...specialTokenIds(fields),
   };
   return config;
 }
@@ -117,9 +115,18 @@ export function llamaConfig(fields: ConfigFields): ModelConfig {
     tiedEmbeddings: fields.bool('tie_word_embeddings', false),
     attnOnly: false,
     defaultPrependBos: true,
+    ...specialTokenIds(fields),
+  };
+}
+
+/** BOS, EOS and pad ids; a list of EOS ids (Llama 3: end of text and end of turn) makes each of them stop generation. */
+function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' | 'eosTokenId' | 'padTokenId' | 'stopTokenIds'> {
+  const eos = fields.tokenIds('eos_token_id');
+  return {
     bosTokenId: fields.tokenId('bos_token_id'),
-    eosTokenId: fields.tokenId('eos_token_id'),
+    eosTokenId: eos?.[0],
     padTokenId: fields.tokenId('pad_token_id'),
+    ...(eos !== undefined && eos.length > 1 && { stopTokenIds: eos }),
   };
 }
 

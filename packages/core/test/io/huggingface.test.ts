@@ -173,9 +173,16 @@ describe('Hugging Face Llama', () => {
       family: 'llama', dModel: 8, nLayers: 2, nHeads: 4, nKvHeads: 2, dHead: 4, dMlp: 6, dVocab: 10, nCtx: 16,
       actFn: 'silu', gatedMlp: true, normType: 'rmsnorm', eps: 1e-6, positional: 'rotary', rotaryBase: 500000,
       rotaryDim: 4, rotaryPairing: 'half', tiedEmbeddings: false, defaultPrependBos: true, bosTokenId: 1, eosTokenId: 2,
+      // eos_token_id: [2, 3] (Llama 3 style): generation stops at either.
+      stopTokenIds: [2, 3],
     });
     expectCanonical(loaded.weights, loaded.config);
     expectLlamaMapping(loaded.weights, raw, false);
+  });
+
+  it('a single eos_token_id needs no stop list; a malformed one is an error naming the field', () => {
+    expect(loadHuggingFace(writeHfDir(tempDir(), llamaConfig({ eos_token_id: 2 }), llamaTensors())).config.stopTokenIds).toBeUndefined();
+    expect(() => loadHuggingFace(writeHfDir(tempDir(), llamaConfig({ eos_token_id: [2, 'x'] }), llamaTensors()))).toThrow(/eos_token_id/);
   });
 
   it('ties W_U to W_E when tie_word_embeddings, and takes q/k/v biases when present (Qwen2-style)', () => {

@@ -20,6 +20,7 @@ describe('view state in the URL', () => {
       patch: 'z' as const,
       patchCell: { row: 0, col: 2 },
       desc: false,
+      ran: ['sweep' as const, 'patch' as const],
     };
     const search = serializeViewState(state);
     expect(search).toMatch(/^\?/);

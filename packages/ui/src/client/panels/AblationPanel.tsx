@@ -5,6 +5,7 @@ import { namingBoxes, promptBoxes } from '../lib/fieldNames.ts';
 import { usesClean, usesCorrupted } from '../lib/runs.ts';
 import { requestKey, useRequest, type RequestEntry } from '../state/requests.ts';
 import { useSession, type Session } from '../state/session.tsx';
+import { useRecordedRun } from '../state/useRecordedRun.tsx';
 import { AblationView, type RequestView } from '../views/AblationView.tsx';
 import { RunPicker } from './RunPicker.tsx';
 
@@ -50,6 +51,9 @@ export function AblationPanel() {
   const sweep = { clean: useSweep(session, 'clean'), corrupted: useSweep(session, 'corrupted') };
   // Only the runs the choice shows are started.
   const needed: Which[] = [...(usesClean(state.run) ? ['clean' as const] : []), ...(usesCorrupted(state.run) ? ['corrupted' as const] : [])];
+  // Both recorded in the URL, so a link shows the same ablation and sweep again.
+  const ablate = useRecordedRun('ablate', needed.map((w) => ablation[w]));
+  const sweepAll = useRecordedRun('sweep', needed.map((w) => sweep[w]));
 
   if (clean === null) return <Placeholder>Type a prompt above to ablate heads.</Placeholder>;
   const toggle = (h: HeadRef) => {
@@ -69,9 +73,12 @@ export function AblationPanel() {
       onToggle={toggle}
       onClear={() => update({ ablate: [] })}
       onMode={(mode) => update({ mode })}
-      onAblate={() => needed.forEach((w) => ablation[w].start(false))}
-      onSweep={() => needed.forEach((w) => sweep[w].start(false))}
-      onCancelSweep={(which) => sweep[which].cancel()}
+      onAblate={ablate.run}
+      onSweep={sweepAll.run}
+      onCancelSweep={(which) => {
+        sweep[which].cancel();
+        sweepAll.unflag();
+      }}
       sweepShows={state.sweepShows}
       onSweepShows={(sweepShows) => update({ sweepShows })}
     />

@@ -5,6 +5,7 @@ import { sortKey } from '../lib/componentRows.ts';
 import { namingBoxes, promptBoxes } from '../lib/fieldNames.ts';
 import { requestKey, useRequest } from '../state/requests.ts';
 import { useSession, type Session } from '../state/session.tsx';
+import { useRecordedRun } from '../state/useRecordedRun.tsx';
 import { ComponentTableView } from '../views/ComponentTableView.tsx';
 import { useSweep, type Which } from './AblationPanel.tsx';
 import { usePatching } from './PatchingPanel.tsx';
@@ -39,10 +40,10 @@ export function ComponentsPanel() {
   const sweep = { clean: useSweep(session, 'clean'), corrupted: useSweep(session, 'corrupted') };
   const mlps = { clean: useMlpAblations(session, 'clean'), corrupted: useMlpAblations(session, 'corrupted') };
   const patching = usePatching(session, model.config.attnOnly ? ['z'] : ['z', 'mlp_out']);
+  // Requests without a prompt (no corrupted one) have no key: starting them does nothing.
+  const computeAll = useRecordedRun('components', [sweep.clean, sweep.corrupted, mlps.clean, mlps.corrupted, patching]);
 
   if (clean === null) return <Placeholder>Type a prompt above to fill the component table.</Placeholder>;
-  // Requests without a prompt (no corrupted one) have no key: starting them does nothing.
-  const computeAll = () => [sweep.clean, sweep.corrupted, mlps.clean, mlps.corrupted, patching].forEach((r) => r.start(false));
   const running = [
     ['head ablation sweep (clean)', sweep.clean],
     ['head ablation sweep (corrupted)', sweep.corrupted],
@@ -54,11 +55,18 @@ export function ComponentsPanel() {
   return (
     <>
       <div className="toolbar">
-        <button type="button" className="primary" onClick={computeAll} data-testid="components-compute">Compute ablation and patching effects</button>
+        <button type="button" className="primary" onClick={computeAll.run} data-testid="components-compute">Compute ablation and patching effects</button>
         {!session.answer && <span className="status">set an answer token for DLA</span>}
         {session.corrupted === null && <span className="status">set a corrupted prompt (and answer + wrong) for the corrupted, Δ and patching columns</span>}
       </div>
-      {running.map(([label, r]) => (r.status === 'loading' ? <ProgressBar key={label} label={label} progress={r.progress} onCancel={() => r.cancel()} /> : null))}
+      {running.map(([label, r]) => {
+        if (r.status !== 'loading') return null;
+        const cancel = () => {
+          r.cancel();
+          computeAll.unflag();
+        };
+        return <ProgressBar key={label} label={label} progress={r.progress} onCancel={cancel} />;
+      })}
       {failed.map(([label, r]) => (r.error ? <ErrorBox key={label} error={`${label}: ${r.error}`} onRetry={() => r.start()} /> : null))}
       <ComponentTableView
         config={model.config}

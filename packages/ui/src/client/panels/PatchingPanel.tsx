@@ -2,6 +2,7 @@
 import type { PatchingRequest, PatchingResult, PatchKind, TokenizeResponse } from '../../api/index.ts';
 import { requestKey, useRequest } from '../state/requests.ts';
 import { useSession, type Session } from '../state/session.tsx';
+import { useRecordedRun } from '../state/useRecordedRun.tsx';
 import { PatchingView } from '../views/PatchingView.tsx';
 import { asView } from './AblationPanel.tsx';
 
@@ -28,6 +29,7 @@ export function PatchingPanel() {
   const clean = useTokens(session, session.clean);
   const corrupted = useTokens(session, session.corrupted);
   const patching = usePatching(session, [state.patch]);
+  const recorded = useRecordedRun('patch', [patching]);
   const blocked =
     session.clean === null ? 'enter a clean prompt' : session.corrupted === null ? 'enter a corrupted prompt' : !session.answer || !session.wrong ? 'set the answer and wrong tokens' : undefined;
   return (
@@ -42,8 +44,11 @@ export function PatchingPanel() {
       selected={state.patchCell}
       onSelect={(cell) => update({ patchCell: cell })}
       onKind={(patch) => update({ patch, patchCell: null })}
-      onRun={() => patching.start(false)}
-      onCancel={() => patching.cancel()}
+      onRun={recorded.run}
+      onCancel={() => {
+        patching.cancel();
+        recorded.unflag();
+      }}
     />
   );
 }

@@ -100,5 +100,5 @@ export function useRequest<T>(key: string | null, run: Runner<T>, options: { aut
   }, [auto, key, store]);
   const start = useCallback((force = true) => key !== null && store.start(key, run, force), [key, run, store]);
   const cancel = useCallback(() => key !== null && store.cancel(key), [key, store]);
-  return { ...entry, start, cancel };
+  return { ...entry, key, start, cancel };
 }

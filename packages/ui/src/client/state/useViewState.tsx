@@ -1,5 +1,6 @@
 /** The view state, read from and written to the page URL (replaceState: typing does not flood history). */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { applyViewPatch } from './ranFlags.ts';
 import { parseViewState, serializeViewState, type ViewState } from './viewState.ts';
 
 export type UpdateViewState = (patch: Partial<ViewState>) => void;
@@ -17,7 +18,8 @@ export function useViewState(): [ViewState, UpdateViewState] {
   }, []);
   const update = useCallback<UpdateViewState>((patch) => {
     const prev = current.current;
-    const next = { ...prev, ...patch };
+    // A computation's flag goes when its inputs change: the URL never claims a result for other inputs.
+    const next = applyViewPatch(prev, patch);
     current.current = next;
     const url = `${window.location.pathname}${serializeViewState(next)}${window.location.hash}`;
     // A new view is a history entry (Back returns to it); everything else edits the current one.

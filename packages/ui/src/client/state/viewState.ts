@@ -28,6 +28,15 @@ export type Overlay = (typeof OVERLAYS)[number];
 export const PATCH_VIEW_KINDS = ['resid_pre', 'resid_mid', 'attn_out', 'mlp_out', 'z', 'q', 'k', 'v', 'pattern'] as const satisfies readonly PatchKind[];
 export type PatchViewKind = (typeof PATCH_VIEW_KINDS)[number];
 
+/**
+ * Computations started by a button (too slow to rerun on every keystroke) whose results the
+ * view shows: recorded so a link reruns them. ablate: the chosen heads ablated together;
+ * sweep: every head alone; patch: the patching view's job; components: the table's ablation
+ * and patching runs. Which inputs each depends on is in state/ranFlags.ts.
+ */
+export const COMPUTATIONS = ['ablate', 'sweep', 'patch', 'components'] as const;
+export type Computation = (typeof COMPUTATIONS)[number];
+
 const headList = z
   .string()
   .transform((s) =>
@@ -37,6 +46,11 @@ const headList = z
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ layer: Number(m[1]), head: Number(m[2]) })),
   );
+/** A comma list of computation names, unknown ones dropped, in COMPUTATIONS order (one spelling per set). */
+const computations = z.string().transform((s) => {
+  const named = new Set(s.split(',').map((c) => c.trim()));
+  return COMPUTATIONS.filter((c) => named.has(c));
+});
 const cell = z.string().transform((s) => {
   const m = /^(\d+),(\d+)$/.exec(s);
   return m ? { row: Number(m[1]), col: Number(m[2]) } : null;
@@ -71,6 +85,8 @@ const schema = z.object({
   /** Component table sort (a column key of lib/componentRows.ts; an unknown one falls back there). */
   sort: z.string().catch('dlaClean'),
   desc: z.enum(['0', '1']).transform((v) => v === '1').catch(true),
+  /** The button-started computations whose results the view shows, for the inputs above. */
+  ran: computations.catch([]),
 });
 
 export type ViewState = z.output<typeof schema>;
@@ -90,6 +106,7 @@ function encode(key: keyof ViewState, value: ViewState[keyof ViewState]): string
   if (key === 'head') return value ? `${(value as { layer: number }).layer}.${(value as { head: number }).head}` : '';
   if (key === 'lensCell' || key === 'patchCell') return value ? `${(value as { row: number }).row},${(value as { col: number }).col}` : '';
   if (key === 'desc') return value ? '1' : '0';
+  if (key === 'ran') return COMPUTATIONS.filter((c) => (value as ViewState['ran']).includes(c)).join(',');
   return String(value);
 }
 
