@@ -77,8 +77,11 @@ function rootCause(error: unknown): unknown {
 }
 
 function isNotInstalled(error: unknown): boolean {
-  const code = (rootCause(error) as NodeJS.ErrnoException)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  const cause = rootCause(error);
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return true;
+  // Vite's module runner (vitest, and so every test that starts a server in-process) words a missing package this way, with no code.
+  return cause instanceof Error && /^Failed to load url \S+ \(resolved id: [^)]*\)\. Does the file exist\?/.test(cause.message);
 }
 
 function importFailure(error: unknown): string {
