@@ -47,14 +47,15 @@ const numbers = (text: string) => [...text.matchAll(/-?\d+\.\d+/g)].map((m) => N
 describe('examples (default models)', () => {
   it('induction-heads on toy-induction: previous-token head L0H0, one induction head L1H0, each of which copying needs', async () => {
     const out = await output('induction-heads');
-    // L0H0 shares its attention between the previous token and the one before (TRAINING.md: 0.46).
-    expect(line(out, 'previous-token heads:')).toMatch(/best L0H0 \(0\.\d\d\)/);
+    // A sharp previous-token head (TRAINING.md: headScores 0.95) and the induction head (0.70).
+    expect(line(out, 'previous-token heads:')).toMatch(/^previous-token heads: L0H0 \(0\.9\d\)$/);
     expect(line(out, 'induction heads:')).toMatch(/^induction heads: L1H0 \(0\.\d\d\)$/);
-    // Ablating either head alone takes the repeated half from near 0 to worse than chance (TRAINING.md: 0.018 → 5.0 and 5.5).
+    // Ablating the induction head takes the repeated half from near 0 to worse than chance, the
+    // previous-token head to about chance (TRAINING.md: 0.30 → 5.17 and 4.17).
     const clean = numbers(line(out, 'clean'))[1];
     expect(clean).toBeLessThan(0.5);
     expect(numbers(line(out, 'L1H0 zero-ablated'))[1]).toBeGreaterThan(Math.log(60));
-    expect(numbers(line(out, 'L0H0 zero-ablated (previous-token)'))[1]).toBeGreaterThan(Math.log(60));
+    expect(numbers(line(out, 'L0H0 zero-ablated (previous-token)'))[1]).toBeGreaterThan(0.9 * Math.log(60));
   });
 
   it('activation-patching on toy-ioi: the repeated name at layer 0, the final position from layer 1 on', async () => {

@@ -63,16 +63,28 @@ describe('toy-induction (2-layer attention-only, one head per layer)', () => {
     expect(model.toStrTokens('t1 t2 t3')).toEqual(['<bos>', 't1', 't2', 't3']);
   });
 
-  it(`has a previous-token head in layer 0 (L${PREVIOUS_TOKEN_HEAD.layer}H${PREVIOUS_TOKEN_HEAD.head}): the previous token gets the largest share`, () => {
-    // With one head in layer 0 the head spreads its attention over the last few tokens; the previous one leads.
+  it(`has a sharp previous-token head in layer 0 (L${PREVIOUS_TOKEN_HEAD.layer}H${PREVIOUS_TOKEN_HEAD.head})`, () => {
     const queries = Array.from({ length: 2 * half - 1 }, (_, i) => i + 2);
     const [current, previous, twoBack] = [0, 1, 2].map((offset) => diagonalScores(model, tokens, queries, offset));
     const { layer, head } = PREVIOUS_TOKEN_HEAD;
     console.log('attention to the previous token', JSON.stringify(previous.map((l) => l.map((s) => +s.toFixed(3)))),
       `| L${layer}H${head} to the current token ${current[layer][head].toFixed(3)}, two back ${twoBack[layer][head].toFixed(3)}`);
-    expect(previous[layer][head]).toBeGreaterThan(0.4);
-    expect(previous[layer][head]).toBeGreaterThan(1.4 * twoBack[layer][head]);
-    expect(previous[layer][head]).toBeGreaterThan(2 * current[layer][head]);
+    expect(previous[layer][head]).toBeGreaterThan(0.9);
+    expect(twoBack[layer][head]).toBeLessThan(0.05);
+    expect(current[layer][head]).toBeLessThan(0.05);
+  });
+
+  it('its previous-token head works only over the first 41 positions (learned positions past them are not)', () => {
+    // BOS + 40 + 40 fills the context: the head is sharp up to position 40 and lost from 43 on
+    // (TRAINING.md: why the probes are BOS + 20 + 20).
+    const long = repeatedTokens(seededRandom(12345), 16, 40, model.config.dVocab);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const { layer, head } = PREVIOUS_TOKEN_HEAD;
+    const early = diagonalScores(model, long, range(2, 40), 1)[layer][head];
+    const late = diagonalScores(model, long, range(43, 80), 1)[layer][head];
+    console.log(`L${layer}H${head} to the previous token on BOS + 40 + 40: positions 2…40 ${early.toFixed(3)}, 43…80 ${late.toFixed(3)}`);
+    expect(early).toBeGreaterThan(0.9);
+    expect(late).toBeLessThan(0.1);
   });
 
   it(`has one induction head, L${INDUCTION_HEAD.layer}H${INDUCTION_HEAD.head}, scoring > 0.5, and none in layer 0`, () => {
@@ -86,7 +98,7 @@ describe('toy-induction (2-layer attention-only, one head per layer)', () => {
 
   it("agrees with @hooklens/hooks' headScores", async () => {
     const scores = await headScores(model, { seqLen: 20, batch: 16, seed: 5 });
-    expect(scores.previousToken[PREVIOUS_TOKEN_HEAD.layer][PREVIOUS_TOKEN_HEAD.head]).toBeGreaterThan(0.4);
+    expect(scores.previousToken[PREVIOUS_TOKEN_HEAD.layer][PREVIOUS_TOKEN_HEAD.head]).toBeGreaterThan(0.9);
     expect(scores.induction[INDUCTION_HEAD.layer][INDUCTION_HEAD.head]).toBeGreaterThan(0.5);
   });
 
@@ -98,10 +110,13 @@ describe('toy-induction (2-layer attention-only, one head per layer)', () => {
     const previousToken = loss([PREVIOUS_TOKEN_HEAD]);
     console.log(`repeated-half loss: clean ${clean.toFixed(3)}, chance ${chance.toFixed(3)}; `
       + `induction head ablated ${induction.toFixed(3)}; previous-token head ablated ${previousToken.toFixed(3)}`);
-    expect(clean).toBeLessThan(0.1);
-    // No other head backs it up: this one head's output is the copying.
+    expect(clean).toBeLessThan(0.1 * chance);
+    // No other head backs it up: this one head's output is the copying, and without it the
+    // model is worse than guessing (it still predicts confidently, now wrongly).
     expect(induction - clean).toBeGreaterThan(0.9 * chance);
-    expect(previousToken - clean).toBeGreaterThan(0.9 * chance);
+    expect(induction).toBeGreaterThan(chance);
+    // Without the previous-token output the induction head's keys cannot find the earlier copy: about chance.
+    expect(previousToken).toBeGreaterThan(0.9 * chance);
   });
 });
 

@@ -15,7 +15,7 @@
  * await initBackend();
  * const model = await loadModel('packages/core/models/toy-induction'); // from the repository root
  * const scores = await headScores(model, { seqLen: 20, batch: 8 });
- * console.log(scores.induction); // [layer][head]: [[0.00], [0.88]]: L1H0 is the induction head
+ * console.log(scores.induction); // [layer][head]: [[0.00], [0.70]]: L1H0 is the induction head
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { seededRandom } from '@hooklens/core';
