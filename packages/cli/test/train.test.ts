@@ -33,6 +33,18 @@ describe('hooklens train', () => {
     expect(JSON.stringify(described)).toContain('tokenizer.json');
   });
 
+  it('an induction run records both chance levels: the whole vocabulary and the random tokens the copied half is drawn from', async () => {
+    const out = join(dir, 'induction');
+    const result = await runCli(['train', '--task', 'induction', '--layers', '1', '--d-model', '16', '--heads', '1', '--attn-only',
+      '--context', '9', '--steps', '2', '--batch', '2', '--seed', '1', '--out', out, '--json'], { timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    // 60 random tokens t0…t59 plus <bos> <eos> <pad> <unk>.
+    expect(summary.chanceLoss).toBeCloseTo(Math.log(64), 12);
+    expect(summary.repeatedHalfChanceLoss).toBeCloseTo(Math.log(60), 12);
+    expect(JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')).repeatedHalfChanceLoss).toBeCloseTo(Math.log(60), 12);
+  });
+
   it('bad options are one-line errors and write nothing', async () => {
     const out = join(dir, 'never');
     const cases: [string[], RegExp][] = [

@@ -110,6 +110,7 @@ export const trainCommand: Command = {
       seconds: Math.round(seconds * 10) / 10,
       finalTrainLoss, heldOut: { loss: finalEval.loss, ...finalEval.metrics },
       chanceLoss: Math.log(task.vocabulary.size),
+      ...task.chanceLosses,
       evals: evals.map(({ step, loss, metrics }) => ({ step, loss, ...metrics })),
     };
     try {

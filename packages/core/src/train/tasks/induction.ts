@@ -90,5 +90,7 @@ export function inductionTask(options: InductionOptions = {}): TrainingTask {
     evaluate(model) {
       return { repeatedHalfLoss: repeatedHalfLoss(model, probe, half) };
     },
+    // The copied half is predictable only among the random tokens, never the special ones.
+    chanceLosses: { repeatedHalfChanceLoss: Math.log(randomTokens) },
   };
 }

@@ -20,6 +20,8 @@ export interface TrainingTask {
   heldOutBatches(batchSize: number): Batch[];
   /** Task-specific held-out figures (e.g. accuracy), computed without gradients. */
   evaluate?(model: HookedTransformer): Record<string, number>;
+  /** The loss of a uniform guess for the loss-like figures `evaluate` reports, by the name training.json gives it. */
+  readonly chanceLosses?: Record<string, number>;
 }
 
 /** A uniformly random integer in [0, n). */
