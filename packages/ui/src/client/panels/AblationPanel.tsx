@@ -15,11 +15,13 @@ export function asView<T>(entry: RequestEntry<T>): RequestView<T> {
   return { data: entry.data, loading: entry.status === 'loading', error: entry.error, progress: entry.progress };
 }
 
-function promptOf(session: Session, which: Which) {
+/** The prompt a run choice reads: the clean one or the corrupted one. */
+export function promptOf(session: Session, which: Which) {
   return which === 'clean' ? session.clean : session.corrupted;
 }
 
-function metricOf(session: Session) {
+/** The metric fields every request takes: both tokens, or none. */
+export function metricOf(session: Session) {
   return session.answer && session.wrong ? { answer: session.answer, wrong: session.wrong } : {};
 }
 

@@ -7,11 +7,11 @@ import { requestKey, useRequest } from '../state/requests.ts';
 import { useSession, type Session } from '../state/session.tsx';
 import { useRecordedRun } from '../state/useRecordedRun.tsx';
 import { ComponentTableView } from '../views/ComponentTableView.tsx';
-import { useSweep, type Which } from './AblationPanel.tsx';
+import { metricOf, promptOf, useSweep, type Which } from './AblationPanel.tsx';
 import { usePatching } from './PatchingPanel.tsx';
 
 function useAttribution(session: Session, which: Which) {
-  const prompt = which === 'clean' ? session.clean : session.corrupted;
+  const prompt = promptOf(session, which);
   const body: AttributionRequest | null = prompt === null || !session.answer ? null : { model: session.model.id, prompt, answer: session.answer, ...(session.wrong ? { wrong: session.wrong } : {}) };
   return useRequest<AttributionResponse>(body && requestKey('attribution', body), (s) => namingBoxes(session.api.call('attribution', body!, undefined, s), promptBoxes(which)), { auto: true });
 }
@@ -19,9 +19,8 @@ function useAttribution(session: Session, which: Which) {
 /** Each MLP layer ablated alone, one request per layer (the sweep covers heads only). */
 function useMlpAblations(session: Session, which: Which) {
   const { model, state } = session;
-  const prompt = which === 'clean' ? session.clean : session.corrupted;
-  const metric = session.answer && session.wrong ? { answer: session.answer, wrong: session.wrong } : {};
-  const body = prompt === null || model.config.attnOnly ? null : { model: model.id, prompt, mode: state.mode, ...metric };
+  const prompt = promptOf(session, which);
+  const body = prompt === null || model.config.attnOnly ? null : { model: model.id, prompt, mode: state.mode, ...metricOf(session) };
   return useRequest<(AblateResponse | undefined)[]>(body && requestKey('ablate-each-mlp', body), async (signal, onProgress) => {
     const out: AblateResponse[] = [];
     for (let layer = 0; layer < model.config.nLayers; layer++) {

@@ -1,6 +1,7 @@
 /** Fetches the logit lens for the clean and corrupted prompts (and, for the logit difference, with the wrong token as target). */
 import type { LensRequest } from '../../api/index.ts';
 import { ErrorBox, Loading, Placeholder } from '../charts/Status.tsx';
+import { LENS_TOP_K } from '../lib/experiment.ts';
 import { promptBoxes } from '../lib/fieldNames.ts';
 import { fetchLens, type LensFetch } from '../lib/lensRequest.ts';
 import { STAT_INFO, type LensBundle } from '../lib/lensStats.ts';
@@ -11,12 +12,11 @@ import { LENS_STATS, type LensStat } from '../state/viewState.ts';
 import { LogitLensView } from '../views/LogitLensView.tsx';
 import { RunPicker } from './RunPicker.tsx';
 
-const TOP_K = 10;
 
 /** The lens of `prompt` with the `box` token as target (`fallback`: the lens without it when the server refuses the token). */
 function useLens(session: Session, prompt: Session['clean'], which: 'clean' | 'corrupted', box: 'answer' | 'wrong', fallback: boolean) {
   const target = box === 'answer' ? session.answer : session.wrong;
-  const body: LensRequest | null = prompt === null ? null : { model: session.model.id, prompt, topK: TOP_K, ...(target ? { target } : {}) };
+  const body: LensRequest | null = prompt === null ? null : { model: session.model.id, prompt, topK: LENS_TOP_K, ...(target ? { target } : {}) };
   return useRequest<LensFetch>(body && requestKey(`lens (${box} as target)`, body), (signal) =>
     fetchLens((b) => session.api.call('lens', b, undefined, signal), body!, promptBoxes(which, { target: box }), fallback),
   { auto: true });
