@@ -201,8 +201,9 @@ export async function ablationSweep(model: HookedTransformer, tokens: PromptToke
   const metric = resolveMetric(model, options);
   if (!wantLoss && !metric) throw new ToolInputError('a sweep without the loss needs a metric: give answer and wrong');
   const { nLayers, nHeads } = model.config;
-  if (options.batchSize !== undefined) resolveBatchSize(options.batchSize, 1); // a bad size fails before any work
   const layers = checkLayers(model, options.layers);
+  // Per start layer (later layers run fewer blocks per row); a bad size fails here, before any work.
+  const batchSizes = new Map(layers.map((layer) => [layer, ablationSweepBatchSize(model.config, options.batchSize, batch, length, wantLoss, nLayers - layer)]));
   const fills = referenceFills(model, rows, mask, mode, options, layers, []);
   const residuals = new Map<string, tf.Tensor>();
   const owned: tf.Tensor[] = [...fills.values()];
@@ -220,7 +221,7 @@ export async function ablationSweep(model: HookedTransformer, tokens: PromptToke
     const metricDelta = Array.from({ length: nLayers }, () => new Array<number>(nHeads).fill(NaN));
     const progress = new SweepProgress(layers.length * nHeads, options.onProgress, options.signal, options.betweenBatches);
     for (const layer of layers) {
-      const batchSize = ablationSweepBatchSize(model.config, options.batchSize, batch, length, wantLoss, nLayers - layer);
+      const batchSize = batchSizes.get(layer)!;
       for (let first = 0; first < nHeads; first += batchSize) {
         await progress.checkpoint();
         const heads = Array.from({ length: Math.min(batchSize, nHeads - first) }, (_, i) => first + i);

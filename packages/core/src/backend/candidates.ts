@@ -111,13 +111,20 @@ function describeFailures(failures: Map<string, NativeFailure>): string {
   return [...byReason].map(([reason, pkgs]) => `${pkgs.join(', ')}: ${reason}`).join('; ');
 }
 
-export async function loadTensorflow(): Promise<BackendInfo> {
+/** The first native binding that loads, else why each one could not. */
+async function tryBindings(): Promise<BackendInfo | Map<string, NativeFailure>> {
   const failures = new Map<string, NativeFailure>();
   for (const pkg of NATIVE_PACKAGES) {
     const result = await tryNative(pkg);
     if ('name' in result) return result;
     failures.set(pkg, result);
   }
+  return failures;
+}
+
+export async function loadTensorflow(): Promise<BackendInfo> {
+  const failures = await tryBindings();
+  if (!(failures instanceof Map)) return failures;
   throw new BackendError(
     `backend 'tensorflow' needs @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node installed with its libtensorflow ` +
       `(optional dependencies that pnpm install skips when it cannot download libtensorflow; retry with network access: ` +
@@ -130,13 +137,9 @@ export async function loadTensorflow(): Promise<BackendInfo> {
  * (empty when none is installed: an absent optional binding is not news).
  */
 export async function tryTensorflow(): Promise<BackendInfo | { unusable: string }> {
-  const failures = new Map<string, NativeFailure>();
-  for (const pkg of NATIVE_PACKAGES) {
-    const result = await tryNative(pkg);
-    if ('name' in result) return result;
-    if (result.installed) failures.set(pkg, result);
-  }
-  return { unusable: describeFailures(failures) };
+  const failures = await tryBindings();
+  if (!(failures instanceof Map)) return failures;
+  return { unusable: describeFailures(new Map([...failures].filter(([, failure]) => failure.installed))) };
 }
 
 export async function loadWasm(): Promise<BackendInfo> {
