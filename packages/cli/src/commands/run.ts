@@ -5,7 +5,7 @@ import { EXPERIMENT_KINDS, loadExperimentModel, parseExperimentText, runExperime
 import type { Command } from './command.ts';
 import { stringOption } from '../args.ts';
 import { CliError } from '../errors.ts';
-import { openModel, startBackend } from '../openModel.ts';
+import { startBackend } from '../openModel.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
 import { checkWritable } from '../outputPath.ts';
 import { progressBar } from '../progressBar.ts';
@@ -49,9 +49,9 @@ export const runCommand: Command = {
     const experiment = modelOverride === undefined ? parsed : { ...parsed, model: { id: modelOverride, ...(tokenizerOverride !== undefined && { tokenizer: tokenizerOverride }) } };
     if (out !== undefined) checkWritable(out);
 
-    const model = modelOverride !== undefined
-      ? (await openModel(values, globals)).model
-      : (await startBackend(globals), await loadExperimentModel(experiment.model, { baseDir: dirname(file) }));
+    await startBackend(globals);
+    // An override is a name or path as typed on this command line, so not relative to the file's folder.
+    const model = await loadExperimentModel(experiment.model, modelOverride === undefined ? { baseDir: dirname(file) } : {});
     try {
       const progress = progressBar(`running ${experiment.kind}`);
       const run = await runExperiment(model, experiment, { onProgress: progress.update }).finally(progress.end);

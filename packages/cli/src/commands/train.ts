@@ -1,4 +1,4 @@
-import { initBackend } from '@hooklens/core';
+import { startBackend } from '../openModel.ts';
 import type { Command } from './command.ts';
 import { numberOption, stringOption } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -77,8 +77,7 @@ export const trainCommand: Command = {
       throw new CliError((error as Error).message);
     }
 
-    const backend = await initBackend(globals.backend);
-    process.stderr.write(`backend: ${backend.description}\n`);
+    const backend = await startBackend(globals);
     const shape = { nLayers, dModel, nHeads, attnOnly, positional, ...(attnOnly ? {} : { dMlp }) } as const;
     process.stderr.write(`training ${taskName}: ${nLayers} layers, d_model ${dModel}, ${nHeads} heads, ${attnOnly ? 'attention only' : `d_mlp ${dMlp}`}, ${positional} positions, vocab ${task.vocabulary.size}, context ${task.contextLength}; ${steps} steps of ${batchSize}, lr ${lr}, seed ${seed}\n`);
     const progress = progressReporter(process.stderr);
