@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { HeadGrid, HeadRef, LayerIndex, ModelId, Position, PromptRequest, TokenLabel, TokenRef } from './common.ts';
+import { MAX_HEAD_REFS, MAX_INDEX_LIST, uniqueList } from './lists.ts';
 
 // POST /api/tokenize
 export const TokenizeRequest = PromptRequest;
@@ -67,8 +68,8 @@ export const LensResponse = z.object({
 export const AttentionRequest = PromptRequest.extend({
   /** The layer whose full patterns to return; omit to get thumbnails only. */
   layer: LayerIndex.optional(),
-  /** Heads of `layer` to return (default all). */
-  heads: z.array(z.number().int().nonnegative()).optional(),
+  /** Heads of `layer` to return (default all), each once. */
+  heads: uniqueList(z.number().int().nonnegative(), { max: MAX_INDEX_LIST }).optional(),
   /** Also return a small average-pooled pattern for every layer and head. */
   thumbnails: z.boolean().optional(),
   /** Side of each thumbnail in cells (default 32, 2–128); never more than the prompt length. */
@@ -118,9 +119,10 @@ const MetricFields = {
   position: Position.optional(),
 };
 export const AblateRequest = PromptRequest.extend({
-  heads: z.array(HeadRef).optional(),
-  /** MLP layers whose whole output is ablated. */
-  mlps: z.array(LayerIndex).optional(),
+  /** Each { layer, head } once. */
+  heads: uniqueList(HeadRef, { max: MAX_HEAD_REFS, key: ({ layer, head }) => `${layer}.${head}` }).optional(),
+  /** MLP layers whose whole output is ablated, each once. */
+  mlps: uniqueList(LayerIndex, { max: MAX_INDEX_LIST }).optional(),
   /** Default 'zero'; 'mean' and 'resample' use the prompt itself as the reference. */
   mode: AblationMode.optional(),
   seed: z.number().int().optional(),

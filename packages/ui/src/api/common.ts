@@ -3,15 +3,17 @@
  * the browser bundle too: it depends on zod only (no Node, no @hooklens/core).
  */
 import { z } from 'zod';
+import { MAX_PROMPT_TOKENS, sequence } from './lists.ts';
 
 /** A model as the server lists it: the checkpoint's directory or file name, unique per server. */
 export const ModelId = z.string().min(1, 'model id is empty');
 
 /**
  * A prompt: text (encoded with the model's tokenizer) or token ids (for models without a
- * tokenizer, or to bypass it). Too long for the model's context (n_ctx) → 413.
+ * tokenizer, or to bypass it). Too long for the model's context (n_ctx) → 413; at most
+ * MAX_PROMPT_TOKENS ids whatever the model (400).
  */
-export const Prompt = z.union([z.string().min(1), z.array(z.number().int().nonnegative()).min(1)], {
+export const Prompt = z.union([z.string().min(1), sequence(z.number().int().nonnegative(), { min: 1, max: MAX_PROMPT_TOKENS })], {
   error: 'expected non-empty text or a non-empty array of token ids (integers >= 0)',
 });
 
@@ -42,8 +44,9 @@ export const TokenLabel = z.object({ id: z.number().int(), token: z.string() });
 export const HeadGrid = z.array(z.array(z.number()));
 
 /**
- * Every error response. `field` names the request field at fault (400); `limit` is the
- * model's n_ctx (413); `errorId` identifies a 500 in the server log.
+ * Every error response. `field` names the request field at fault (400, 413); `limit` is the
+ * bound it broke: a list's maximum length (400), the model's n_ctx or one of the server's
+ * per-request limits (413); `errorId` identifies a 500 in the server log.
  */
 export const ErrorResponse = z.object({
   error: z.string(),

@@ -1,5 +1,7 @@
 export * from './common.ts';
+export * from './lists.ts';
 export * from './models.ts';
 export * from './analysis.ts';
 export * from './jobs.ts';
+export * from './health.ts';
 export * from './routes.ts';

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AblationMode, MetricFields } from './analysis.ts';
 import { HeadGrid, ModelId, Position, Prompt, PromptRequest, TokenRef } from './common.ts';
+import { MAX_INDEX_LIST, MAX_PROMPT_TOKENS, uniqueList } from './lists.ts';
 
 // POST /api/jobs/ablation-sweep: ablate every head in turn.
 export const AblationSweepRequest = PromptRequest.extend({
@@ -48,11 +49,11 @@ export const PatchingRequest = z.strictObject({
    * mlp_out for attention-only models). 'z' gives each head's effect (all positions);
    * resid_pre / attn_out / mlp_out give [layer][position].
    */
-  kinds: z.array(PatchKind).min(1).optional(),
-  /** Restrict to these layers / heads / positions (default all). */
-  layers: z.array(z.number().int().nonnegative()).optional(),
-  heads: z.array(z.number().int().nonnegative()).optional(),
-  positions: z.array(z.number().int().nonnegative()).optional(),
+  kinds: uniqueList(PatchKind, { min: 1, max: PATCH_KINDS.length }).optional(),
+  /** Restrict to these layers / heads / positions (default all), each listed once. */
+  layers: uniqueList(z.number().int().nonnegative(), { max: MAX_INDEX_LIST }).optional(),
+  heads: uniqueList(z.number().int().nonnegative(), { max: MAX_INDEX_LIST }).optional(),
+  positions: uniqueList(z.number().int().nonnegative(), { max: MAX_PROMPT_TOKENS }).optional(),
 });
 /**
  * One grid of @hooklens/hooks' PatchingResult. Values are normalised: clean run = 1,

@@ -37,7 +37,7 @@ export const ModelDetail = ModelSummary.extend({
   fullConfig: z.record(z.string(), z.unknown()),
   /** Every hook point name, in forward order. */
   hookNames: z.array(z.string()),
-  /** Where the tokenizer came from, or null. */
+  /** The tokenizer's file name (never its directory), or null. */
   tokenizer: z.string().nullable(),
 });
 

@@ -6,11 +6,13 @@
  * Conventions (see packages/ui/API.md):
  * - POST and DELETE need `Content-Type: application/json` (415 otherwise); a browser's Origin, when sent, must be the server's own (403).
  * - Errors answer ErrorResponse: 400 bad field (names it), 401 missing token, 403 refused host/origin,
- *   404 unknown model/job/route, 413 prompt longer than n_ctx (with `limit`) or body over 1 MB, 415, 500 (with `errorId`).
+ *   404 unknown model/job/route, 413 prompt longer than n_ctx, body over 1 MB, or a request whose cost is over the
+ *   server's limits (with `field` and `limit`), 415, 500 (with `errorId`).
  */
 import { z } from 'zod';
 import * as A from './analysis.ts';
 import * as J from './jobs.ts';
+import { HealthResponse } from './health.ts';
 import { ModelDetail, ModelsResponse } from './models.ts';
 
 export interface RouteSpec<Req extends z.ZodType | null = z.ZodType | null, Res extends z.ZodType = z.ZodType> {
@@ -28,6 +30,7 @@ function route<Req extends z.ZodType | null, Res extends z.ZodType>(spec: RouteS
 }
 
 export const ROUTES = {
+  health: route({ method: 'GET', path: '/api/health', request: null, response: HealthResponse, status: 200 }),
   models: route({ method: 'GET', path: '/api/models', request: null, response: ModelsResponse, status: 200 }),
   model: route({ method: 'GET', path: '/api/models/:id', request: null, response: ModelDetail, status: 200 }),
   tokenize: route({ method: 'POST', path: '/api/tokenize', request: A.TokenizeRequest, response: A.TokenizeResponse, status: 200 }),

@@ -1,17 +1,21 @@
 /**
- * The Express app: security first, then the JSON API (every body validated with its api
- * schema, every model call through the one queue), then the dashboard. createApp() builds it
+ * The Express app: frame protection and security first, then the JSON API (every body
+ * validated with its api schema, every model request's cost checked against the server's
+ * limits, every model call through the one queue), then the dashboard. createApp() builds it
  * without listening, so tests and `hooklens serve` start it the same way (see listen.ts).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import type { HookedTransformer } from '@hooklens/core';
 import { JOB_EVENTS, JOB_EVENTS_PATH, ROUTES } from '../api/index.ts';
-import type { JobInfo, RouteName } from '../api/index.ts';
+import type { HealthResponse, JobInfo, RequestOf, ResponseOf, RouteName } from '../api/index.ts';
+import { jsonBody } from './body.ts';
 import { errorResponse, HttpError } from './httpError.ts';
 import type { Logger } from './httpError.ts';
 import { JobStore } from './jobs.ts';
-import type { JobWork } from './jobs.ts';
+import { checkCost, machineLimits } from './limits.ts';
+import type { RequestLimits } from './limits.ts';
+import type { ModelCall, ModelJob } from './modelRoute.ts';
 import type { ModelRegistry } from './models.ts';
 import { ModelQueue } from './queue.ts';
 import { securityMiddleware } from './security.ts';
@@ -26,8 +30,6 @@ import { lens } from './handlers/lens.ts';
 import { patchingWork } from './handlers/patching.ts';
 import { run, tokenize } from './handlers/run.ts';
 
-export const BODY_LIMIT = '1mb';
-
 export interface AppOptions {
   models: ModelRegistry;
   /** Required on every request when set; see security.ts. */
@@ -36,6 +38,8 @@ export interface AppOptions {
   clientDir?: string;
   /** Where internal errors are logged (default stderr). */
   log?: Logger;
+  /** Overrides of the per-request limits (default: machineLimits(), from this machine's memory). */
+  limits?: Partial<RequestLimits>;
 }
 
 export interface App {
@@ -43,9 +47,18 @@ export interface App {
   models: ModelRegistry;
   queue: ModelQueue;
   jobs: JobStore;
+  limits: RequestLimits;
 }
 
-/** Handlers of the synchronous POST routes: (model, validated body) → response data. */
+/** The routes that take a request body: each is a model call or a job, and each states its cost (modelRoute.ts). */
+type BodyRoute = { [N in RouteName]: (typeof ROUTES)[N]['request'] extends null ? never : N }[RouteName];
+
+const JOB_ROUTES = {
+  ablationSweep: { kind: 'ablation-sweep', prepare: ablationSweepWork },
+  patching: { kind: 'patching', prepare: patchingWork },
+} as const satisfies { [N in BodyRoute]?: { kind: JobInfo['kind']; prepare: ModelJob<RequestOf<N>> } };
+
+/** Every other body route is a model call: leaving one out of this table does not compile. */
 const MODEL_CALLS = {
   tokenize,
   run,
@@ -54,26 +67,42 @@ const MODEL_CALLS = {
   headScores,
   ablate,
   attribution,
-} satisfies Partial<Record<RouteName, (model: HookedTransformer, request: never) => unknown>>;
+} as const satisfies { [N in Exclude<BodyRoute, keyof typeof JOB_ROUTES>]: ModelCall<RequestOf<N>, ResponseOf<N>> };
 
-const JOB_ROUTES = {
-  ablationSweep: { kind: 'ablation-sweep', work: ablationSweepWork },
-  patching: { kind: 'patching', work: patchingWork },
-} as const;
-
-export function createApp({ models, token, clientDir, log = (line) => process.stderr.write(`${line}\n`) }: AppOptions): App {
+export function createApp({ models, token, clientDir, log = (line) => process.stderr.write(`${line}\n`), limits: limitOverrides }: AppOptions): App {
   const app = express();
   const queue = new ModelQueue();
   const jobs = new JobStore(queue, log);
+  const limits: RequestLimits = { ...machineLimits(), ...limitOverrides };
+  const startedAt = performance.now();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // No page may frame the dashboard (clickjacking), on every answer, refusals included.
+  app.use((_req, res, next) => {
+    res.set({ 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'" });
+    next();
+  });
   app.use(securityMiddleware(token ? { token } : {}));
-  app.use('/api', express.json({ limit: BODY_LIMIT }));
+  app.use('/api', jsonBody());
   app.use('/api', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
 
+  app.get(ROUTES.health.path, (_req, res) => {
+    const memory = tf.memory();
+    const health: HealthResponse = {
+      status: 'ok',
+      uptimeSeconds: (performance.now() - startedAt) / 1000,
+      rssBytes: process.memoryUsage.rss(),
+      numTensors: memory.numTensors,
+      tensorBytes: memory.numBytes,
+      queueLength: queue.pending,
+      activeJobs: jobs.list().filter((job) => job.status === 'queued' || job.status === 'running').length,
+      limits,
+    };
+    res.json(health);
+  });
   app.get(ROUTES.models.path, (_req, res) => {
     res.json({ models: models.list().map((served) => models.summary(served)), backend: models.backend });
   });
@@ -81,23 +110,27 @@ export function createApp({ models, token, clientDir, log = (line) => process.st
     res.json(models.detail(models.get(String(req.params.id))));
   });
 
-  for (const [name, handler] of Object.entries(MODEL_CALLS) as [keyof typeof MODEL_CALLS, (model: HookedTransformer, request: unknown) => unknown][]) {
+  for (const [name, prepare] of Object.entries(MODEL_CALLS) as [keyof typeof MODEL_CALLS, ModelCall<unknown, unknown>][]) {
     const route = ROUTES[name];
     app.post(route.path, async (req, res) => {
       const body = parseBody(route.request, req.body);
       const { model } = models.get(body.model);
-      // Validation and the model lookup happen before queueing; the model call itself is serialised.
-      const result = await queue.run(() => handler(model, body));
+      // Validation, the model lookup and the cost check happen before queueing; the model call itself is serialised.
+      const call = prepare(model, body);
+      checkCost(call.cost, limits);
+      const result = await queue.run(() => call.run());
       res.status(route.status).json(result);
     });
   }
 
-  for (const [name, { kind, work }] of Object.entries(JOB_ROUTES) as [keyof typeof JOB_ROUTES, { kind: JobInfo['kind']; work: (model: HookedTransformer, request: unknown) => JobWork }][]) {
+  for (const [name, { kind, prepare }] of Object.entries(JOB_ROUTES) as [keyof typeof JOB_ROUTES, { kind: JobInfo['kind']; prepare: ModelJob<unknown> }][]) {
     const route = ROUTES[name];
     app.post(route.path, (req, res) => {
       const body = parseBody(route.request, req.body);
       const { model } = models.get(body.model);
-      res.status(route.status).json(jobs.start(kind, body.model, work(model, body)));
+      const job = prepare(model, body);
+      checkCost(job.cost, limits);
+      res.status(route.status).json(jobs.start(kind, body.model, job.work));
     });
   }
 
@@ -141,5 +174,5 @@ export function createApp({ models, token, clientDir, log = (line) => process.st
     const { status, body } = errorResponse(error, log);
     res.status(status).json(body);
   });
-  return { app, models, queue, jobs };
+  return { app, models, queue, jobs, limits };
 }

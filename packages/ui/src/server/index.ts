@@ -1,4 +1,7 @@
-export { createApp, BODY_LIMIT } from './app.ts';
+export { createApp } from './app.ts';
+export { BODY_LIMIT_BYTES } from './body.ts';
+export { machineLimits, REPLY_BYTES_PER_VALUE, BYTES_PER_CELL } from './limits.ts';
+export type { RequestLimits } from './limits.ts';
 export type { App, AppOptions } from './app.ts';
 export { startServer, generateToken, DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from './listen.ts';
 export type { RunningServer, ServeOptions } from './listen.ts';

@@ -109,7 +109,8 @@ export class ModelRegistry {
       ...this.summary(served),
       fullConfig: { ...model.config },
       hookNames: model.hookNames(),
-      tokenizer: model.tokenizer?.source ?? null,
+      // The file's name only: a response never shows where the server's files are.
+      tokenizer: model.tokenizer ? basename(model.tokenizer.source) : null,
     };
   }
 

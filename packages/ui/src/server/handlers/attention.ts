@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { AttentionRequest, AttentionResponse } from '../../api/index.ts';
 import { HttpError } from '../httpError.ts';
+import type { ModelCall } from '../modelRoute.ts';
+import { forwardBytes } from '../modelRoute.ts';
 import { promptIds, tokenLabels } from '../prompt.ts';
 
 const DEFAULT_THUMBNAIL = 32;
 
-export async function attention(model: HookedTransformer, request: AttentionRequest): Promise<AttentionResponse> {
+export const attention: ModelCall<AttentionRequest, AttentionResponse> = (model, request) => {
   const { nLayers, nHeads } = model.config;
   const { layer, thumbnails } = request;
   if (layer === undefined && !thumbnails) throw new HttpError(400, 'layer: give a layer, or thumbnails: true (or both)', { field: 'layer' });
@@ -24,12 +26,28 @@ export async function attention(model: HookedTransformer, request: AttentionRequ
   const ids = promptIds(model, request.prompt, request.prependBos);
   const length = ids.length;
   const size = Math.min(request.thumbnailSize ?? DEFAULT_THUMBNAIL, length);
+  return {
+    cost: {
+      tensorBytes: [forwardBytes(model, [1, length], 'prompt')],
+      replyValues: [
+        { field: 'prompt', amount: 2 * length },
+        ...(layer !== undefined ? [{ field: 'heads', amount: heads.length * length * length, detail: `${heads.length} heads × ${length} × ${length} queries and keys` }] : []),
+        ...(thumbnails ? [{ field: 'thumbnailSize', amount: nLayers * nHeads * size * size, detail: `${nLayers * nHeads} heads × ${size} × ${size}` }] : []),
+      ],
+    },
+    run: () => patterns(model, ids, layer, heads, thumbnails ? size : undefined),
+  };
+};
 
+/** The full patterns of `heads` at `layer` (when given) and every head's `size` × `size` thumbnail (when given). */
+async function patterns(model: HookedTransformer, ids: number[], layer: number | undefined, heads: number[], size: number | undefined): Promise<AttentionResponse> {
+  const { nLayers } = model.config;
+  const length = ids.length;
   const kept: tf.Tensor[] = [];
   let full: tf.Tensor | undefined;
   const thumbs = new Map<number, tf.Tensor>();
   try {
-    const pool = thumbnails ? tf.keep(poolingMatrix(length, size)) : undefined;
+    const pool = size !== undefined ? tf.keep(poolingMatrix(length, size)) : undefined;
     if (pool) kept.push(pool);
     const logits = model.runWithHooks([ids], {
       fwdHooks: [[(name) => /^blocks\.\d+\.attn\.hook_pattern$/.test(name), (pattern, hook) => {
@@ -53,7 +71,7 @@ export async function attention(model: HookedTransformer, request: AttentionRequ
       response.heads = heads;
       response.patterns = (await full.array()) as number[][][];
     }
-    if (pool) {
+    if (pool && size !== undefined) {
       const data: number[][][][] = [];
       for (let l = 0; l < nLayers; l++) data.push((await thumbs.get(l)!.array()) as number[][][]);
       response.thumbnails = { size, data };

@@ -2,14 +2,15 @@
  * POST /api/jobs/patching: @hooklens/hooks activationPatching, one grid per requested kind,
  * as a job whose progress counts cells over all the kinds.
  */
-import type { HookedTransformer } from '@hooklens/core';
 import { activationPatching } from '@hooklens/hooks';
 import type { PatchKind, PatchingGrid, PatchingRequest, PatchingResult } from '../../api/index.ts';
 import { HttpError } from '../httpError.ts';
-import type { JobWork } from '../jobs.ts';
+import type { CostPart } from '../limits.ts';
+import type { ModelJob } from '../modelRoute.ts';
+import { forwardBytes } from '../modelRoute.ts';
 import { promptIds, resolvePosition, tokenId } from '../prompt.ts';
 
-export function patchingWork(model: HookedTransformer, request: PatchingRequest): JobWork {
+export const patchingWork: ModelJob<PatchingRequest> = (model, request) => {
   const { nLayers, nHeads, nKvHeads, attnOnly } = model.config;
   const clean = promptIds(model, request.clean, request.prependBos, 'clean');
   const corrupted = promptIds(model, request.corrupted, request.prependBos, 'corrupted');
@@ -37,40 +38,56 @@ export function patchingWork(model: HookedTransformer, request: PatchingRequest)
   const layers = request.layers?.length ?? nLayers;
   const positions = request.positions?.length ?? clean.length;
   const headsOf = (kind: string) => request.heads?.length ?? (kind.startsWith('k') || kind.startsWith('v') ? nKvHeads : nHeads);
+  const byPosition = (kind: PatchKind) => ['resid_pre', 'resid_mid', 'attn_out', 'mlp_out'].includes(kind);
   const estimate = (kind: PatchKind) =>
-    kind.endsWith('_by_pos') ? layers * headsOf(kind) * positions : ['resid_pre', 'resid_mid', 'attn_out', 'mlp_out'].includes(kind) ? layers * positions : layers * headsOf(kind);
+    kind.endsWith('_by_pos') ? layers * headsOf(kind) * positions : byPosition(kind) ? layers * positions : layers * headsOf(kind);
+  const cells: CostPart[] = kinds.map((kind) => ({
+    field: 'kinds',
+    amount: estimate(kind),
+    detail: `${kind}: ${layers} layers × ${kind.endsWith('_by_pos') ? `${headsOf(kind)} heads × ${positions} positions` : byPosition(kind) ? `${positions} positions` : `${headsOf(kind)} heads`}`,
+  }));
+  // Each grid: one value per cell, plus its row, column and position labels.
+  const labels = kinds.length * (layers + Math.max(positions, nHeads) + positions);
 
-  return async (signal, onProgress, giveWay): Promise<PatchingResult> => {
-    const totals = kinds.map(estimate);
-    const done = kinds.map(() => 0);
-    const report = () => onProgress(done.reduce((a, b) => a + b, 0), totals.reduce((a, b) => a + b, 0));
-    const grids: PatchingGrid[] = [];
-    let metricClean = 0;
-    let metricCorrupted = 0;
-    for (const [k, kind] of kinds.entries()) {
-      // Between kinds, and between batches within one: requests waiting for the model run meanwhile.
-      if (k > 0) await giveWay();
-      const grid = await activationPatching(model, clean, corrupted, {
-        kind,
-        answer,
-        wrong,
-        metricPosition,
-        ...selection,
-        signal,
-        onProgress: (cells, total) => {
-          done[k] = cells;
-          totals[k] = total;
-          report();
-        },
-        betweenBatches: giveWay,
-      });
-      metricClean = grid.clean;
-      metricCorrupted = grid.corrupted;
-      grids.push(grid);
-    }
-    return { metricClean, metricCorrupted, grids };
+  return {
+    cost: {
+      // The clean and corrupted runs' caches; the sweep sizes its batches to its own memory budget.
+      tensorBytes: [forwardBytes(model, [2, clean.length], 'clean')],
+      cells,
+      replyValues: [...cells, { field: 'kinds', amount: labels + 2 * kinds.length + 2 }],
+    },
+    work: async (signal, onProgress, giveWay): Promise<PatchingResult> => {
+      const totals = kinds.map(estimate);
+      const done = kinds.map(() => 0);
+      const report = () => onProgress(done.reduce((a, b) => a + b, 0), totals.reduce((a, b) => a + b, 0));
+      const grids: PatchingGrid[] = [];
+      let metricClean = 0;
+      let metricCorrupted = 0;
+      for (const [k, kind] of kinds.entries()) {
+        // Between kinds, and between batches within one: requests waiting for the model run meanwhile.
+        if (k > 0) await giveWay();
+        const grid = await activationPatching(model, clean, corrupted, {
+          kind,
+          answer,
+          wrong,
+          metricPosition,
+          ...selection,
+          signal,
+          onProgress: (count, total) => {
+            done[k] = count;
+            totals[k] = total;
+            report();
+          },
+          betweenBatches: giveWay,
+        });
+        metricClean = grid.clean;
+        metricCorrupted = grid.corrupted;
+        grids.push(grid);
+      }
+      return { metricClean, metricCorrupted, grids };
+    },
   };
-}
+};
 
 function checkRange(values: readonly number[] | undefined, limit: number, field: string): void {
   values?.forEach((value, i) => {

@@ -2,19 +2,34 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { RunRequest, RunResponse, TokenizeRequest, TokenizeResponse } from '../../api/index.ts';
+import type { ModelCall } from '../modelRoute.ts';
+import { forwardBytes } from '../modelRoute.ts';
 import { promptIds, resolvePosition, tokenLabel, tokenLabels } from '../prompt.ts';
 
 const DEFAULT_TOP_K = 10;
 
-export function tokenize(model: HookedTransformer, request: TokenizeRequest): TokenizeResponse {
+export const tokenize: ModelCall<TokenizeRequest, TokenizeResponse> = (model, request) => {
   const ids = promptIds(model, request.prompt, request.prependBos);
-  return { ids, tokens: tokenLabels(model, ids), nCtx: model.config.nCtx };
-}
+  return {
+    cost: { tensorBytes: [], replyValues: [{ field: 'prompt', amount: 2 * ids.length + 1 }] },
+    run: () => ({ ids, tokens: tokenLabels(model, ids), nCtx: model.config.nCtx }),
+  };
+};
 
-export async function run(model: HookedTransformer, request: RunRequest): Promise<RunResponse> {
+export const run: ModelCall<RunRequest, RunResponse> = (model, request) => {
   const ids = promptIds(model, request.prompt, request.prependBos);
   const position = resolvePosition(request.position, ids.length);
   const topK = Math.min(request.topK ?? DEFAULT_TOP_K, model.config.dVocab);
+  return {
+    cost: {
+      tensorBytes: [forwardBytes(model, [1, ids.length], 'prompt')],
+      replyValues: [{ field: 'prompt', amount: 3 * ids.length + 2 }, { field: 'topK', amount: 3 * topK }],
+    },
+    run: () => predict(model, ids, position, topK),
+  };
+};
+
+async function predict(model: HookedTransformer, ids: number[], position: number, topK: number): Promise<RunResponse> {
   const owned: tf.Tensor[] = [];
   try {
     let perTokenLoss: number[] = [];

@@ -1,0 +1,32 @@
+/**
+ * The shape of every model route: a handler first prepares the request (validates it against the
+ * model, tokenizes, states its cost), outside the model queue and before any model work; only a
+ * request whose cost is within the server's limits (limits.ts) is then run. The types make the
+ * cost part of a handler, so a route cannot be registered without one.
+ */
+import type { HookedTransformer } from '@hooklens/core';
+import type { JobWork } from './jobs.ts';
+import type { CostPart, RequestCost } from './limits.ts';
+
+export interface PreparedCall<Res> {
+  cost: RequestCost;
+  /** The model work; runs in the model queue. */
+  run(): Res | Promise<Res>;
+}
+
+export interface PreparedJob {
+  cost: RequestCost;
+  work: JobWork;
+}
+
+export type ModelCall<Req, Res> = (model: HookedTransformer, request: Req) => PreparedCall<Res>;
+export type ModelJob<Req> = (model: HookedTransformer, request: Req) => PreparedJob;
+
+/**
+ * Tensor bytes of a forward pass over tokens of shape [batch, positions]: the model's
+ * estimateCacheBytes of every hook plus the logits, since the core's forward holds each block's
+ * intermediates until it returns, so a run's peak is about what a full cache would take.
+ */
+export function forwardBytes(model: HookedTransformer, [batch, positions]: readonly [number, number], field: string): CostPart {
+  return { field, amount: model.estimateCacheBytes([batch, positions]).total, detail: `a forward pass over [${batch}, ${positions}] tokens` };
+}
