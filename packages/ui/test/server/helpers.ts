@@ -18,6 +18,10 @@ export const HAS_STORIES = existsSync(STORIES);
 
 export interface TestServer extends RunningServer {
   base: string;
+  /** The directory holding the tiny checkpoints (no response may name it). */
+  dir: string;
+  /** What the server logged (internal errors). */
+  logs: string[];
   /** JSON request with the headers a same-origin page would send. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
@@ -40,6 +44,8 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
   return {
     ...server,
     base,
+    dir,
+    logs,
     post: async (path, body, headers = {}) =>
       parse(await fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) })),
     get: async (path, headers = {}) => parse(await fetch(base + path, { headers: { ...auth, ...headers } })),
