@@ -126,7 +126,8 @@ export class JobStore {
         };
         this.finish(job, { status: 'done', result: await work(job.controller.signal, onProgress, giveWay) });
       } catch (error) {
-        if (error instanceof Error && error.name === 'AbortError') return this.finish(job, { status: 'cancelled' });
+        // A cancelled job may also stop with the queue's refusal (server shutdown) while giving way.
+        if ((error instanceof Error && error.name === 'AbortError') || job.controller.signal.aborted) return this.finish(job, { status: 'cancelled' });
         const { status, body } = errorResponse(error, this.log);
         this.finish(job, { status: 'error', error: body.error, ...(status >= 500 && body.errorId && { errorId: body.errorId }) });
       }

@@ -26,7 +26,11 @@ export interface RunningServer extends App {
   port: number;
   /** The address to open: http://127.0.0.1:PORT/ (with ?token=… when a token is required). */
   url: string;
-  /** Stops listening, cancels running jobs and closes open connections (event streams). */
+  /**
+   * Stops listening, cancels the jobs (a running one stops at its next batch), refuses the model
+   * calls still waiting (503), closes open connections (event streams), and resolves once the
+   * model call or batch running now has finished: then no model code runs any more.
+   */
   close(): Promise<void>;
 }
 
@@ -56,11 +60,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     port,
     url,
     async close() {
-      await built.jobs.cancelAll();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Abort the jobs first (synchronously), so a job giving way is not resumed by the queue's refusal.
+      const jobsStopped = built.jobs.cancelAll();
+      const idle = built.queue.close();
+      server.closeAllConnections();
+      await Promise.all([jobsStopped, idle, closed]);
     },
   };
 }

@@ -30,3 +30,17 @@ export type ModelJob<Req> = (model: HookedTransformer, request: Req) => Prepared
 export function forwardBytes(model: HookedTransformer, [batch, positions]: readonly [number, number], field: string): CostPart {
   return { field, amount: model.estimateCacheBytes([batch, positions]).total, detail: `a forward pass over [${batch}, ${positions}] tokens` };
 }
+
+/**
+ * Estimated bytes of one batch of a job's forward passes. A batch runs without yielding the event
+ * loop, so its size is what a request arriving meanwhile, or SIGTERM, waits at most: about 64 MiB
+ * of activations is under a second on the single-threaded WASM backend (stories260K: ~94 MiB
+ * and ~1 s per 500-token row). The sweeps' own default sizes batches for memory (1 GiB), not for this.
+ */
+export const JOB_BATCH_BYTES = 64 * 2 ** 20;
+const MAX_JOB_BATCH = 32;
+
+/** Rows per batch for a job over prompts of `positions` tokens: at least 1, at most 32. */
+export function jobBatchSize(model: HookedTransformer, positions: number): number {
+  return Math.max(1, Math.min(MAX_JOB_BATCH, Math.floor(JOB_BATCH_BYTES / model.estimateCacheBytes([1, positions]).total)));
+}

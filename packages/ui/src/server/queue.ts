@@ -8,17 +8,30 @@
  * arrived later. So a sweep delays short requests by at most one batch, and still never runs
  * model code at the same time as them. Between its batches a sweep holds no hooks and no tidy
  * scope (only its own cached tensors), so the model is in the state any other call expects.
+ *
+ * On shutdown close() refuses new tasks and the waiting ones (503), so nothing starts model work
+ * while the models are disposed, and resolves once the task holding the turn has finished.
  */
+import { HttpError } from './httpError.ts';
+
 export interface QueueTurn {
   /** Lets the tasks waiting now run, then resolves when this task has the turn again (at once if none wait). */
   giveWay(): Promise<void>;
 }
 
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
 export class ModelQueue {
   private busy = false;
   /** Who gets the turn next, first in line first. */
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: Waiter[] = [];
   private tasks = 0;
+  private closed = false;
+  /** Resolves close() once the turn is free. */
+  private onIdle?: () => void;
 
   /** Tasks queued or running. */
   get pending(): number {
@@ -26,6 +39,7 @@ export class ModelQueue {
   }
 
   async run<T>(task: (turn: QueueTurn) => T | Promise<T>): Promise<T> {
+    if (this.closed) throw stopping();
     this.tasks++;
     let givingWay = false;
     let finished = false;
@@ -51,19 +65,33 @@ export class ModelQueue {
     }
   }
 
+  /** Refuses new and waiting tasks (503); resolves when the task holding the turn, if any, has finished. */
+  close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(stopping());
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => (this.onIdle = resolve));
+  }
+
   /** Resolves once this caller has the turn. */
   private take(): Promise<void> {
+    if (this.closed) return Promise.reject(stopping());
     if (!this.busy) {
       this.busy = true;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   /** Passes the turn to the next in line (it stays busy), or frees it. */
   private handOver(): void {
     const next = this.waiting.shift();
-    if (next) next();
-    else this.busy = false;
+    if (next) return next.resolve();
+    this.busy = false;
+    this.onIdle?.();
   }
+}
+
+function stopping(): HttpError {
+  return new HttpError(503, 'the server is stopping');
 }

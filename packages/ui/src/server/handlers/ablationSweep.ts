@@ -3,7 +3,7 @@ import { ablationSweep as sweepHeads } from '@hooklens/hooks';
 import type { AblationSweepRequest, AblationSweepResult } from '../../api/index.ts';
 import { HttpError } from '../httpError.ts';
 import type { ModelJob } from '../modelRoute.ts';
-import { forwardBytes } from '../modelRoute.ts';
+import { forwardBytes, jobBatchSize } from '../modelRoute.ts';
 import { promptIds } from '../prompt.ts';
 import { metricOptions } from './metric.ts';
 
@@ -28,6 +28,7 @@ export const ablationSweepWork: ModelJob<AblationSweepRequest> = (model, request
         ...metric,
         ...(request.mode !== undefined && { mode: request.mode }),
         ...(request.seed !== undefined && { seed: request.seed }),
+        batchSize: jobBatchSize(model, ids.length),
         signal,
         onProgress,
         betweenBatches: giveWay,

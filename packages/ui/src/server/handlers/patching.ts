@@ -7,7 +7,7 @@ import type { PatchKind, PatchingGrid, PatchingRequest, PatchingResult } from '.
 import { HttpError } from '../httpError.ts';
 import type { CostPart } from '../limits.ts';
 import type { ModelJob } from '../modelRoute.ts';
-import { forwardBytes } from '../modelRoute.ts';
+import { forwardBytes, jobBatchSize } from '../modelRoute.ts';
 import { promptIds, resolvePosition, tokenId } from '../prompt.ts';
 
 export const patchingWork: ModelJob<PatchingRequest> = (model, request) => {
@@ -32,6 +32,7 @@ export const patchingWork: ModelJob<PatchingRequest> = (model, request) => {
     ...(request.layers && { layers: request.layers }),
     ...(request.heads && { heads: request.heads }),
     ...(request.positions && { positions: request.positions }),
+    batchSize: jobBatchSize(model, clean.length),
   };
 
   // Cells per kind, for an overall progress bar before each kind reports its own total.
