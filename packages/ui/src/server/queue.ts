@@ -57,6 +57,13 @@ export class ModelQueue {
     };
     try {
       await this.take();
+    } catch (error) {
+      // Refused (closing) before it ever had the turn: there is no turn to hand on.
+      finished = true;
+      this.tasks--;
+      throw error;
+    }
+    try {
       return await task(turn);
     } finally {
       if (!givingWay) this.handOver();

@@ -95,6 +95,59 @@ describe('the model queue', () => {
     expect(log).toEqual(['batch 0', 'early', 'batch 1', 'late', 'batch 2']);
   });
 
+  it('close() refuses the waiting tasks and new ones (503), and resolves when the running one has finished', async () => {
+    const queue = new ModelQueue();
+    const log: string[] = [];
+    let release!: () => void;
+    const running = queue.run(async () => {
+      log.push('running');
+      await new Promise<void>((resolve) => (release = resolve));
+      log.push('finished');
+      return 'done';
+    });
+    const waiting = queue.run(() => void log.push('waiting ran'));
+    const sweep = queue.run(async (turn) => {
+      log.push('sweep batch 0');
+      await turn.giveWay();
+      log.push('sweep batch 1');
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    let closed = false;
+    const closing = queue.close().then(() => (closed = true));
+    await expect(waiting).rejects.toMatchObject({ status: 503, message: 'the server is stopping' });
+    await expect(sweep).rejects.toMatchObject({ status: 503 });
+    await expect(queue.run(() => 'late')).rejects.toMatchObject({ status: 503 });
+    expect(closed).toBe(false);
+    release();
+    expect(await running).toBe('done');
+    await closing;
+    expect(log).toEqual(['running', 'finished']);
+    expect(queue.pending).toBe(0);
+  });
+
+  it('close() while a sweep gives way: the task holding the turn finishes, the sweep is refused its turn back', async () => {
+    const queue = new ModelQueue();
+    const log: string[] = [];
+    let release!: () => void;
+    let short: Promise<void> | undefined;
+    const sweep = queue.run(async (turn) => {
+      log.push('batch 0');
+      short = queue.run(async () => {
+        log.push('short');
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await turn.giveWay();
+      log.push('batch 1');
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = queue.close();
+    await expect(sweep).rejects.toMatchObject({ status: 503 });
+    release();
+    await short;
+    await closing;
+    expect(log).toEqual(['batch 0', 'short']);
+  });
+
   it('a failing task that gave way still hands the turn on; giveWay outside its turn is an error', async () => {
     const queue = new ModelQueue();
     let kept: (() => Promise<void>) | undefined;
