@@ -196,12 +196,12 @@ describe('hooklens serve: bounded work per request', () => {
 
   it('refuses head scores whose batch of sequences would not fit the tensor limit', async () => {
     const model = server.models.get('tiny-gpt2').model;
-    // BOS + 2 × 15 tokens per row.
-    const oneRow = model.estimateCacheBytes([1, 31]).total;
-    await withLimits({ tensorBytes: 8 * oneRow }, async (post) => {
+    // API.md: a forward pass over [batch, BOS + 2 × 15] tokens takes 2.5 × estimateCacheBytes plus the weights once more.
+    const eightRows = Math.ceil(2.5 * model.estimateCacheBytes([8, 31]).total) + 4 * model.numParams();
+    await withLimits({ tensorBytes: eightRows }, async (post) => {
       expect((await post('/api/head-scores', { model: 'tiny-gpt2', seqLen: 15, batch: 8 })).status).toBe(200);
       const res = await post('/api/head-scores', { model: 'tiny-gpt2', seqLen: 15, batch: 9 });
-      expect(res).toMatchObject({ status: 413, body: { field: 'batch', limit: 8 * oneRow } });
+      expect(res).toMatchObject({ status: 413, body: { field: 'batch', limit: eightRows } });
       expect(res.body.error).toContain('a forward pass over [9, 31] tokens');
     });
   });
