@@ -50,6 +50,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const listening = built.app.listen(options.port ?? DEFAULT_PORT, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
     listening.once('error', reject);
   });
+  // A model call blocks the event loop (a second or more on a busy machine). Node's 5 s keep-alive
+  // timer, expiring during such a block, would close a connection a client is reusing at that very
+  // moment (ECONNRESET): idle connections are kept longer instead, headers still due within 66 s.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const port = (server.address() as AddressInfo).port;
   const shown = host === '::1' ? '[::1]' : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${shown}:${port}/${options.token ? `?token=${options.token}` : ''}`;
