@@ -190,11 +190,12 @@ describe('hooklens serve: a bounded fuzz of every route', () => {
       return answers;
     };
 
-    // Warm-up: the same requests once. What each model allocates once, the JS heap and the WASM
-    // backend's memory (which grows to its high-water mark and never gives it back) reach their
-    // working size; the measured pass must then leave them where they were.
+    // Warm-up: the same requests, twice. What each model allocates once, the JS heap and the WASM
+    // backend's memory (which grows to its high-water mark and never gives it back; the first pass
+    // takes it from ~175 to ~290 MiB of RSS, the second adds a few MiB of allocator slack) reach
+    // their working size; the measured pass must then leave them where they were.
     const cold = await settle(server);
-    await run(SEED, REQUESTS, performance.now() + TIME_BUDGET_MS);
+    for (let pass = 0; pass < 2; pass++) await run(SEED, REQUESTS, performance.now() + TIME_BUDGET_MS);
     const start = await settle(server);
 
     const started = performance.now();
@@ -217,7 +218,8 @@ describe('hooklens serve: a bounded fuzz of every route', () => {
 
     expect(end.status).toBe('ok');
     expect(Math.abs(end.numTensors - start.numTensors)).toBeLessThanOrEqual(start.numTensors * 0.1);
-    expect(Math.abs(end.rssBytes - start.rssBytes)).toBeLessThanOrEqual(start.rssBytes * 0.1);
+    // Growth is what a leak would show; RSS may also fall (the allocator trims freed memory when it likes).
+    expect(end.rssBytes).toBeLessThanOrEqual(start.rssBytes * 1.1);
     // And it still answers properly.
     expect((await server.post('/api/run', { model: 'tiny-ids', prompt: [1, 2, 3] })).status).toBe(200);
   }, 90_000);
