@@ -1,8 +1,32 @@
 /** Turning a request's prompt and token references into ids, with the API's error statuses. */
-import type { HookedTransformer } from '@hooklens/core';
+import type { HookedTransformer, Tokenizer } from '@hooklens/core';
 import { resolveToken } from '@hooklens/hooks';
 import type { Prompt, TokenLabel, TokenRef } from '../api/index.ts';
 import { HttpError } from './httpError.ts';
+
+/**
+ * Slack over "n_ctx tokens of the longest token's text each" before a text is refused untokenized:
+ * normalizers may drop characters (control characters, repeated spaces) before encoding.
+ */
+const TEXT_SLACK = 4;
+const longestTokens = new WeakMap<Tokenizer, number>();
+
+/** Characters in the longest token's text (computed once per tokenizer). */
+function longestToken(tokenizer: Tokenizer): number {
+  let longest = longestTokens.get(tokenizer);
+  if (longest === undefined) {
+    longest = 1;
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      try {
+        longest = Math.max(longest, tokenizer.tokenToString(id).length);
+      } catch {
+        // An id the vocabulary leaves out: no text.
+      }
+    }
+    longestTokens.set(tokenizer, longest);
+  }
+  return longest;
+}
 
 /** Token ids of a prompt: text through the tokenizer, ids checked against the vocabulary; longer than n_ctx → 413. */
 export function promptIds(model: HookedTransformer, prompt: Prompt, prependBos: boolean | undefined, field = 'prompt'): number[] {
@@ -10,6 +34,11 @@ export function promptIds(model: HookedTransformer, prompt: Prompt, prependBos: 
   let ids: number[];
   if (typeof prompt === 'string') {
     if (!model.tokenizer) throw new HttpError(400, `${field}: this model has no tokenizer; send token ids instead of text`, { field });
+    // Tokenizing runs on the event loop: a text that cannot fit is refused before it (1 MB took 11 s).
+    const longest = longestToken(model.tokenizer);
+    if (prompt.length > TEXT_SLACK * longest * nCtx) {
+      throw new HttpError(413, `${field}: ${prompt.length} characters cannot fit the model's context of ${nCtx} tokens (n_ctx; its longest token is ${longest} characters)`, { field, limit: nCtx });
+    }
     ids = model.toTokens(prompt, prependBos === undefined ? {} : { prependBos });
   } else {
     const bad = prompt.findIndex((id) => id >= dVocab);

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIST_BOUNDS, MAX_INDEX_LIST, ROUTES } from '../../src/api/index.ts';
 import type { RequestOf, RouteName } from '../../src/api/index.ts';
-import { createApp, machineLimits, REPLY_BYTES_PER_VALUE } from '../../src/server/index.ts';
+import { createApp, machineLimits, ModelRegistry, REPLY_BYTES_PER_VALUE } from '../../src/server/index.ts';
 import type { App, RequestLimits } from '../../src/server/index.ts';
 import { startTestServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
@@ -204,6 +204,39 @@ describe('hooklens serve: bounded work per request', () => {
       expect(res).toMatchObject({ status: 413, body: { field: 'batch', limit: eightRows } });
       expect(res.body.error).toContain('a forward pass over [9, 31] tokens');
     });
+  });
+
+  it('a text prompt that cannot fit n_ctx is refused without tokenizing it (1 MB took 11 s to tokenize, blocking every client)', async () => {
+    const real = server.models.get('tiny-gpt2').model;
+    const encoded: number[] = [];
+    const counting = new Proxy(real, {
+      get(target, key, receiver) {
+        if (key === 'toTokens') return (text: string, options: object) => (encoded.push(text.length), target.toTokens(text, options));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const app = createApp({ models: new ModelRegistry([{ id: 'counting', model: counting }], 'test'), log: (line) => server.logs.push(line) });
+    const listening: Server = app.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => listening.once('listening', resolve));
+    try {
+      const port = (listening.address() as { port: number }).port;
+      const post = async (prompt: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/tokenize`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'counting', prompt }) });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const huge = await post('Once upon a time. '.repeat(55_000));
+      expect(huge).toMatchObject({ status: 413, body: { field: 'prompt', limit: 32 } });
+      expect(huge.body.error).toMatch(/^prompt: 990000 characters cannot fit the model's context of 32 tokens \(n_ctx; its longest token is \d+ characters\)$/);
+      expect(encoded).toEqual([]);
+      // A text over n_ctx but within the bound is tokenized, and refused by its token count as before.
+      const long = await post('word '.repeat(40));
+      expect(long).toMatchObject({ status: 413, body: { limit: 32 } });
+      expect(long.body.error).toMatch(/tokens is longer than the model's context of 32 tokens/);
+      expect((await post('hi there')).status).toBe(200);
+      expect(encoded).toEqual([200, 8]);
+    } finally {
+      await new Promise((resolve) => listening.close(resolve));
+    }
   });
 
   it('derives the limits from the machine: a quarter of memory for tensors, a sixteenth (≤ 64 MiB) for a reply', () => {
