@@ -5,7 +5,7 @@
  * 413 naming the field most responsible and the limit. app.ts registers no model route without
  * a cost function, so a new route cannot skip the check.
  */
-import { freemem, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { HttpError } from './httpError.ts';
 
 export interface RequestLimits {
@@ -60,7 +60,7 @@ function machineMemory(): number {
   const constrained = process.constrainedMemory?.() ?? 0;
   const total = totalmem();
   // constrainedMemory() is 0 or a huge number when no container limit is set.
-  return constrained > 0 && constrained < total ? constrained : Math.max(total, freemem());
+  return constrained > 0 && constrained < total ? constrained : total;
 }
 
 /** Refuses (413) a request whose cost is over a limit, naming the field that contributes most. */

@@ -32,6 +32,7 @@ export class ModelQueue {
   private closed = false;
   /** Resolves close() once the turn is free. */
   private onIdle?: () => void;
+  private closing?: Promise<void>;
 
   /** Tasks queued or running. */
   get pending(): number {
@@ -74,10 +75,11 @@ export class ModelQueue {
 
   /** Refuses new and waiting tasks (503); resolves when the task holding the turn, if any, has finished. */
   close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     for (const waiter of this.waiting.splice(0)) waiter.reject(stopping());
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => (this.onIdle = resolve));
+    this.closing = this.busy ? new Promise((resolve) => (this.onIdle = resolve)) : Promise.resolve();
+    return this.closing;
   }
 
   /** Resolves once this caller has the turn. */

@@ -121,6 +121,7 @@ describe('the model queue', () => {
     release();
     expect(await running).toBe('done');
     await closing;
+    await queue.close(); // again: already closed and idle
     expect(log).toEqual(['running', 'finished']);
     expect(queue.pending).toBe(0);
   });
