@@ -3,8 +3,10 @@
  * refs/<branch>. A new snapshot is built under a staging name at the same depth and renamed into place,
  * so a reader sees either no snapshot or a complete one.
  */
-import { copyFileSync, existsSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { writeFileAtomic } from '../io/atomicWrite.ts';
 import { isDirectory, isFile } from './cache.ts';
 
 export interface SnapshotFile {
@@ -20,7 +22,7 @@ export function publishSnapshot(repoDir: string, commit: string, files: Snapshot
   const snapshot = join(repoDir, 'snapshots', commit);
   mkdirSync(dirname(snapshot), { recursive: true });
   if (!isDirectory(snapshot)) {
-    const staging = join(repoDir, STAGING_DIR, `${commit}.${process.pid}.${Date.now()}`);
+    const staging = join(repoDir, STAGING_DIR, `${commit}.${process.pid}.${randomBytes(8).toString('hex')}`);
     try {
       for (const file of files) linkBlob(join(staging, file.path), file.blobPath, join(snapshot, file.path));
       renameSync(staging, snapshot);
@@ -37,7 +39,7 @@ export function publishSnapshot(repoDir: string, commit: string, files: Snapshot
   for (const file of files) {
     const link = join(snapshot, file.path);
     if (isFile(link) && pointsTo(link, file.blobPath)) continue;
-    const temporary = `${link}.${process.pid}.linking`;
+    const temporary = `${link}.${process.pid}.${randomBytes(8).toString('hex')}.linking`;
     linkBlob(temporary, file.blobPath, link);
     renameSync(temporary, link);
   }
@@ -48,9 +50,7 @@ export function publishSnapshot(repoDir: string, commit: string, files: Snapshot
 export function writeRef(repoDir: string, ref: string, commit: string): void {
   const path = join(repoDir, 'refs', ref);
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.partial`;
-  writeFileSync(temporary, commit);
-  renameSync(temporary, path);
+  writeFileAtomic(path, [new TextEncoder().encode(commit)]);
 }
 
 /**
