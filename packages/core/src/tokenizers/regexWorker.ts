@@ -64,6 +64,9 @@ port.on('message', (job) => {
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
 });
+// Ready: the budget of the first job starts only now, not while the thread boots.
+Atomics.store(flag, 0, 1);
+Atomics.notify(flag, 0);
 `;
 
 interface Runner {
@@ -73,6 +76,7 @@ interface Runner {
 }
 
 let runner: Runner | undefined;
+const WORKER_START_MS = 60_000;
 
 function startRunner(): Runner {
   const { port1, port2 } = new MessageChannel();
@@ -80,6 +84,11 @@ function startRunner(): Runner {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, flag }, transferList: [port2] });
   worker.unref();
   port1.unref();
+  if (Atomics.wait(flag, 0, 0, WORKER_START_MS) === 'timed-out') {
+    port1.close();
+    void worker.terminate();
+    throw new Error(`the tokenizer's regex worker thread did not start within ${WORKER_START_MS / 1000} s`);
+  }
   return { worker, port: port1, flag };
 }
 
@@ -99,12 +108,18 @@ export function runRegexJob<J extends RegexJob>(job: J, budgetMs: number): Regex
   const current = runner ??= startRunner();
   Atomics.store(current.flag, 0, 0);
   current.port.postMessage(job);
-  const waited = Atomics.wait(current.flag, 0, 0, budgetMs);
-  const reply = receiveMessageOnPort(current.port)?.message as { result?: RegexResult<J>; error?: string } | undefined;
-  if (reply === undefined) {
-    stopRunner(current);
-    if (waited === 'timed-out') throw new RegexTimeout(`did not finish within ${budgetMs} ms`);
-    throw new Error('the regex worker stopped without an answer');
+  const deadline = performance.now() + budgetMs;
+  let reply: { result?: RegexResult<J>; error?: string } | undefined;
+  for (;;) {
+    Atomics.wait(current.flag, 0, 0, Math.max(0, deadline - performance.now()));
+    reply = receiveMessageOnPort(current.port)?.message as typeof reply;
+    if (reply !== undefined) break;
+    if (performance.now() >= deadline) {
+      stopRunner(current);
+      throw new RegexTimeout(`did not finish within ${budgetMs} ms`);
+    }
+    // The flag is up but the reply is not readable yet: give it a millisecond.
+    Atomics.wait(current.flag, 0, 1, 1);
   }
   if (reply.error !== undefined) throw new Error(reply.error);
   return reply.result as RegexResult<J>;
