@@ -151,13 +151,13 @@ async function pullRepo(
 
   const repoDir = pathInside(cacheDir, relative(cacheDir, repoCacheDir(repo, cacheDir)));
   mkdirSync(join(repoDir, 'blobs'), { recursive: true });
-  const totalBytes = chosen.reduce((total, entry) => total + entry.size, 0);
+  const totalBytes = expectations.reduce((total, expected) => total + expected.size, 0);
   let bytes = 0;
   const linked: { path: string; blobPath: string }[] = [];
   for (const [index, entry] of chosen.entries()) {
     const expected = expectations[index];
     const blobPath = pathInside(join(repoDir, 'blobs'), expected.etag);
-    const report = () => onProgress?.({ repo, file: entry.path, fileIndex: index, fileCount: chosen.length, fileSize: entry.size, bytes, totalBytes });
+    const report = () => onProgress?.({ repo, file: entry.path, fileIndex: index, fileCount: chosen.length, fileSize: expected.size, bytes, totalBytes });
     report();
     await downloadBlob({ repo, commit, path: entry.path, expected, blobPath, connection }, (count) => {
       bytes += count;

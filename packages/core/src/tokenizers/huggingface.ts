@@ -13,6 +13,7 @@
  *   absent or names none, from the added tokens of tokenizer.json by their conventional names
  *   (GPT-2: <|endoftext|> = 50256 is both BOS and EOS; no PAD).
  * - vocabSize: the model vocab including added tokens (highest id + 1).
+ * - regexes written in the file run under a time budget (boundedPatterns.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
