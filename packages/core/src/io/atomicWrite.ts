@@ -50,6 +50,15 @@ export function writeJsonAtomic(path: string, value: unknown, indent?: number): 
  * this process or another, is alive and recent, so its temporary is left alone.
  */
 export function removeAbandonedTemporaries(path: string, now = Date.now()): void {
+  removeAbandonedSiblings(path, /^(\d+)\.(?:[0-9a-f]{16}\.)?partial$/, now);
+}
+
+/**
+ * Removes, beside `path`, the entries named `.NAME.` + a suffix matching `owner` (whose first group
+ * is the writer's pid) when that writer is gone or the entry is stale; directories whole, symlinks
+ * themselves (never what they point to).
+ */
+export function removeAbandonedSiblings(path: string, owner: RegExp, now = Date.now()): void {
   const dir = dirname(path);
   const prefix = `.${basename(path)}.`;
   let names: string[];
@@ -60,8 +69,8 @@ export function removeAbandonedTemporaries(path: string, now = Date.now()): void
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const owner = /^(\d+)\.(?:[0-9a-f]{16}\.)?partial$/.exec(name.slice(prefix.length));
-    if (owner === null) continue;
+    const match = owner.exec(name.slice(prefix.length));
+    if (match === null) continue;
     const leftover = join(dir, name);
     let modified: number;
     try {
@@ -69,11 +78,11 @@ export function removeAbandonedTemporaries(path: string, now = Date.now()): void
     } catch {
       continue; // its writer just renamed or removed it
     }
-    if (processAlive(Number(owner[1])) && now - modified < STALE_TEMPORARY_MS) continue;
+    if (processAlive(Number(match[1])) && now - modified < STALE_TEMPORARY_MS) continue;
     try {
-      rmSync(leftover, { force: true }); // a symlink itself, never its target
+      rmSync(leftover, { recursive: true, force: true });
     } catch {
-      // a directory under that name is not ours to remove
+      // gone meanwhile, or not ours to remove
     }
   }
 }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { removeAbandonedSiblings } from '../io/atomicWrite.ts';
 import { saveCheckpoint } from '../io/hooklensFormat.ts';
 import type { HookedTransformer } from '../model.ts';
 import type { Vocabulary } from './vocabulary.ts';
@@ -20,7 +21,9 @@ export function saveTrainedModel(dir: string, model: HookedTransformer, vocabula
   const previous = join(dirname(target), `.${basename(target)}.old-${randomBytes(8).toString('hex')}`);
   let staging: string | undefined;
   try {
-    staging = mkdtempSync(join(dirname(target), `.${basename(target)}.partial-`));
+    // Staging directories of saves killed earlier (kill -9) go first; those of live saves stay.
+    removeAbandonedSiblings(target, /^(\d+)\.partial-[A-Za-z0-9]{6}$/);
+    staging = mkdtempSync(join(dirname(target), `.${basename(target)}.${process.pid}.partial-`));
     chmodSync(staging, 0o755); // mkdtemp's 0700 would make the finished model private
     saveCheckpoint(staging, model.config, model.exportWeights());
     writeTokenizerFiles(staging, vocabulary);

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STALE_TEMPORARY_MS, writeFileAtomic, writeJsonAtomic } from '../../src/io/atomicWrite.ts';
+import { removeAbandonedSiblings, STALE_TEMPORARY_MS, writeFileAtomic, writeJsonAtomic } from '../../src/io/atomicWrite.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const STALLED_WRITER = fileURLToPath(new URL('./stalledWriter.ts', import.meta.url));
@@ -123,5 +123,25 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(target, [new Uint8Array([2])]);
     expect(readdirSync(dir).filter((name) => name !== basename(target)).sort()).toEqual(
       ['.model.safetensors.backup', `.model.safetensors.${process.pid}.fedcba9876543210.partial`, '.model.safetensors.x.partial', '.model.safetensors2.1.partial'].sort());
+  });
+
+  it('staging directories of a dead writer go whole, a live writer\'s stay, and a leftover symlink goes without its target', () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its pid names no process now
+    const target = join(dir, 'model');
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep me');
+    const owner = /^(\d+)\.partial-[A-Za-z0-9]{6}$/;
+    const abandoned = join(dir, `.model.${dead}.partial-abcDEF`);
+    mkdirSync(join(abandoned, 'sub'), { recursive: true });
+    writeFileSync(join(abandoned, 'sub', 'model.safetensors'), 'x');
+    const live = join(dir, `.model.${process.pid}.partial-XYZ123`);
+    mkdirSync(live);
+    const link = join(dir, `.model.${dead}.partial-link00`);
+    symlinkSync(victim, link);
+    removeAbandonedSiblings(target, owner);
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(() => lstatSync(link)).toThrow();
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
   });
 });
