@@ -79,4 +79,24 @@ describe('hooklens pull', () => {
       hub.corrupt.clear();
     }
   });
+
+  it('a hub that never answers is one line naming the host after --timeout', async () => {
+    const home = freshHome();
+    hub.silent = true;
+    try {
+      const result = await runCli(['pull', REPO, '--timeout', '0.5'], { env: env(home), timeoutMs: 30_000 });
+      expect(result.code).toBe(1);
+      expect(errorLines(result)).toEqual([expect.stringMatching(/^hooklens: test-org\/tiny-gpt2@main: 127\.0\.0\.1:\d+ did not answer within 0\.5 s$/)]);
+    } finally {
+      hub.silent = false;
+    }
+  });
+
+  it('a revision that would name a path outside the cache is refused', async () => {
+    const home = freshHome();
+    const result = await runCli(['pull', REPO, '--revision', '../../../somewhere/file'], { env: env(home) });
+    expect(result.code).toBe(1);
+    expect(errorLines(result)).toEqual(['hooklens: ../../../somewhere/file: not a revision (a branch or tag name as git allows it, or a 40-digit commit hash)']);
+    expect(readdirSync(home)).toEqual([]);
+  });
 });

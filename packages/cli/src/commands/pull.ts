@@ -1,11 +1,11 @@
 import { pullModel, SHORT_NAMES, type PullProgress } from '@hooklens/core/hub';
 import type { Command } from './command.ts';
-import { stringOption } from '../args.ts';
+import { numberOption, stringOption } from '../args.ts';
 
 export const pullCommand: Command = {
   name: 'pull',
   summary: 'download a checkpoint from the Hugging Face hub into the shared Hugging Face cache',
-  usage: 'pull NAME|ORG/NAME[/FILE] [--revision REV]',
+  usage: 'pull NAME|ORG/NAME[/FILE] [--revision REV] [--timeout SECONDS]',
   details: [
     `Short names: ${Object.entries(SHORT_NAMES).map(([name, target]) => `${name} (${target.repo}${target.file ? `/${target.file}` : ''})`).join(', ')}.`,
     'For ORG/NAME it fetches config.json, the safetensors weights (one file or an index and its shards) and the ' +
@@ -19,15 +19,21 @@ export const pullCommand: Command = {
   options: [
     { name: 'model', type: 'string', value: 'NAME', required: true, positional: true, description: 'short name, ORG/NAME or ORG/NAME/FILE (optionally @REV); also accepted as the first bare argument' },
     { name: 'revision', type: 'string', value: 'REV', description: 'branch, tag or commit (default: main)' },
+    { name: 'timeout', type: 'string', value: 'SECONDS', description: 'give up when the hub does not answer a request, or sends no data, for this long (default: 30)' },
   ],
   examples: ['hooklens pull gpt2', 'hooklens pull stories15M', 'hooklens pull HuggingFaceTB/SmolLM-135M --revision main'],
   async run(values) {
     const name = stringOption(values, 'model')!;
     const revision = stringOption(values, 'revision');
+    const timeout = numberOption(values, 'timeout', 'pull', { min: 0, minExclusive: true });
     const progress = new ProgressLine(process.stderr);
     let result;
     try {
-      result = await pullModel(name, { ...(revision === undefined ? {} : { revision }), onProgress: (p) => progress.update(p) });
+      result = await pullModel(name, {
+        ...(revision === undefined ? {} : { revision }),
+        ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+        onProgress: (p) => progress.update(p),
+      });
     } finally {
       progress.end();
     }

@@ -8,7 +8,8 @@
  *       refs/<branch>                the commit a branch pointed to when last pulled
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { HubError } from './errors.ts';
 import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
 
 /** The hub cache directory, from the same environment variables Python reads. */
@@ -22,6 +23,20 @@ export function repoCacheDir(repo: string, cacheDir = hubCacheDir()): string {
 }
 
 export const COMMIT_HASH = /^[0-9a-f]{40}$/;
+
+/**
+ * `root` joined with `parts`, resolved, and checked to lie strictly inside `root`: the last guard
+ * between a name the hub (or a user) sent and a path we write. Validation of the names comes first;
+ * this catches whatever it missed.
+ */
+export function pathInside(root: string, ...parts: string[]): string {
+  const path = resolve(root, ...parts);
+  const rel = relative(resolve(root), path);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new HubError(`${parts.join('/')}: resolves to ${path}, outside ${root}; refusing to touch it`);
+  }
+  return path;
+}
 
 /**
  * The snapshot directory `revision` (a branch or tag with a refs/ file, or a commit) names in a
@@ -45,7 +60,7 @@ export function cachedSnapshot(repoDir: string, revision?: string): string | und
 }
 
 function readRef(repoDir: string, ref: string): string | undefined {
-  const path = join(repoDir, 'refs', ref);
+  const path = pathInside(join(repoDir, 'refs'), ref);
   if (!existsSync(path)) return undefined;
   const commit = readFileSync(path, 'utf8').trim();
   return COMMIT_HASH.test(commit) ? commit : undefined;

@@ -6,13 +6,14 @@
  * match what the hub's tree listing promised: sha256 for LFS files, the git blob sha1 otherwise.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { constants, lstatSync, renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { downloadFile, type ListFileEntry } from '@huggingface/hub';
-import { HubError, hubFailure, hubHost, streamFailure } from './errors.ts';
+import { HubError, hubFailure, hubHost, HubTimeout, streamFailure } from './errors.ts';
 
 export interface HubConnection {
   hubUrl: string;
@@ -28,10 +29,26 @@ export interface ExpectedBlob {
   algorithm: 'sha256' | 'git-sha1';
 }
 
-export function expectedBlob(entry: ListFileEntry): ExpectedBlob | undefined {
-  if (entry.lfs) return { etag: entry.lfs.oid, size: entry.lfs.size, algorithm: 'sha256' };
-  if (entry.oid) return { etag: entry.oid, size: entry.size, algorithm: 'git-sha1' };
-  return undefined;
+/**
+ * What `entry` of `repo`'s listing must hash to, checked before any of it names a path: the oid is
+ * the blob's file name, so it must be exactly the hex digest its algorithm gives (64 digits for an
+ * LFS sha256, 40 for a git sha1), and the size a whole number of bytes.
+ */
+export function expectedBlob(repo: string, entry: ListFileEntry): ExpectedBlob {
+  const lfs = entry.lfs as Partial<NonNullable<ListFileEntry['lfs']>> | undefined;
+  const [field, etag, size, algorithm, digits] = lfs
+    ? ['lfs.oid', lfs.oid, lfs.size, 'sha256', 64] as const
+    : ['oid', entry.oid, entry.size, 'git-sha1', 40] as const;
+  if (etag === undefined || etag === null || etag === '') {
+    throw new HubError(`${repo}/${entry.path}: the hub's listing gives no hash to name and verify it by`);
+  }
+  if (typeof etag !== 'string' || !new RegExp(`^[0-9a-f]{${digits}}$`).test(etag)) {
+    throw new HubError(`${repo}/${entry.path}: the hub's listing gives ${field} ${JSON.stringify(etag).slice(0, 80)}, not ${digits} hex digits`);
+  }
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new HubError(`${repo}/${entry.path}: the hub's listing gives size ${JSON.stringify(size)}, not a byte count`);
+  }
+  return { etag, size, algorithm };
 }
 
 function startHash(expected: ExpectedBlob): Hash {
@@ -40,12 +57,41 @@ function startHash(expected: ExpectedBlob): Hash {
   return createHash('sha1').update(`blob ${expected.size}\0`);
 }
 
-function fileSize(path: string): number | undefined {
+/** The size of the regular file at `path`, never following a symlink; undefined for anything else. */
+function regularFileSize(path: string): number | undefined {
   try {
-    return statSync(path).size;
+    const stats = lstatSync(path);
+    return stats.isFile() ? stats.size : undefined;
   } catch {
     return undefined;
   }
+}
+
+async function hashFile(hash: Hash, path: string): Promise<void> {
+  const file = await open(path, READ_NO_FOLLOW);
+  try {
+    for await (const chunk of file.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await file.close();
+  }
+}
+
+// The cache's own files are opened without following symlinks: a link planted under a blob's name
+// could otherwise make us read or extend a file outside the cache.
+const READ_NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+const writeNoFollow = (append: boolean) =>
+  constants.O_WRONLY | constants.O_CREAT | (append ? constants.O_APPEND : constants.O_TRUNC) | (constants.O_NOFOLLOW ?? 0);
+
+/** Whether blobs/<etag> is already there and holds exactly the expected bytes (hashed, not trusted). */
+async function verifiedBlob(blobPath: string, expected: ExpectedBlob): Promise<boolean> {
+  if (regularFileSize(blobPath) !== expected.size) return false;
+  const hash = startHash(expected);
+  try {
+    await hashFile(hash, blobPath);
+  } catch {
+    return false;
+  }
+  return hash.digest('hex') === expected.etag;
 }
 
 /**
@@ -57,19 +103,20 @@ export async function downloadBlob(
   onBytes: (count: number) => void,
 ): Promise<void> {
   const { repo, commit, path, expected, blobPath, connection } = params;
-  if (fileSize(blobPath) === expected.size) {
+  if (await verifiedBlob(blobPath, expected)) {
     onBytes(expected.size);
     return;
   }
+  // Whatever is there (a damaged blob, a symlink) stays until the verified download replaces it.
   const incomplete = `${blobPath}.incomplete`;
   const hash = startHash(expected);
-  let offset = fileSize(incomplete) ?? 0;
-  if (offset >= expected.size) {
+  let offset = regularFileSize(incomplete);
+  if (offset === undefined || offset >= expected.size) {
     rmSync(incomplete, { force: true });
     offset = 0;
   }
   if (offset > 0) {
-    for await (const chunk of createReadStream(incomplete)) hash.update(chunk as Buffer);
+    await hashFile(hash, incomplete);
     onBytes(offset);
   }
 
@@ -94,6 +141,7 @@ export async function downloadBlob(
     throw new HubError(`${repo}/${path}: ${hubHost(connection.hubUrl)} serves ${blob.size} bytes, its listing says ${expected.size}`);
   }
 
+  const file = await open(incomplete, writeNoFollow(offset > 0));
   const body = (offset > 0 ? blob.slice(offset) : blob).stream();
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -103,13 +151,16 @@ export async function downloadBlob(
     },
   });
   try {
-    await pipeline(Readable.fromWeb(body as NodeReadableStream), tap, createWriteStream(incomplete, { flags: offset > 0 ? 'a' : 'w' }));
+    await pipeline(Readable.fromWeb(body as NodeReadableStream), tap, file.createWriteStream());
   } catch (error) {
+    if (error instanceof HubTimeout) {
+      throw new HubError(`download of ${repo}/${path} stopped: ${error.message}; run the pull again to resume`);
+    }
     // The partial file stays (invisible under its .incomplete name) so the next pull resumes it.
     throw new HubError(`download of ${repo}/${path} from ${hubHost(connection.hubUrl)} was interrupted (${streamFailure(error)}); run the pull again to resume`);
   }
 
-  const size = fileSize(incomplete);
+  const size = regularFileSize(incomplete);
   const digest = hash.digest('hex');
   if (size !== expected.size || digest !== expected.etag) {
     rmSync(incomplete, { force: true });

@@ -5,6 +5,11 @@ export class HubError extends Error {
   override name = 'HubError';
 }
 
+/** A hub that went silent (see timeouts.ts); the message names the host and the deadline. */
+export class HubTimeout extends HubError {
+  override name = 'HubTimeout';
+}
+
 /** The `host[:port]` of a hub URL, for messages. */
 export function hubHost(hubUrl: string): string {
   try {
@@ -19,6 +24,7 @@ export function hubHost(hubUrl: string): string {
  * connection could be made, the hub's own message for an HTTP error. `what` names the request.
  */
 export function hubFailure(error: unknown, hubUrl: string, what: string): Error {
+  if (error instanceof HubTimeout) return new HubError(`${what}: ${error.message}`);
   if (error instanceof HubError) return error;
   const host = hubHost(hubUrl);
   if (error instanceof HubApiError) {

@@ -48,6 +48,27 @@ export const SHORT_NAMES: Readonly<Record<string, HubTarget>> = {
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/**
+ * A branch, tag or commit as git allows them (git check-ref-format, narrowed to the characters hub
+ * revisions use): slash-separated components of [A-Za-z0-9._+-], none empty, none starting with "."
+ * or "-", none ending with ".lock" or "."; no "..". A revision becomes a path under refs/, so this is
+ * what keeps `--revision ../../x` from naming a file outside the cache.
+ */
+export function isValidRevision(revision: string): boolean {
+  if (revision.length === 0 || revision.length > 255 || revision.includes('..')) return false;
+  return revision.split('/').every((part) => /^[A-Za-z0-9_+][A-Za-z0-9._+-]*$/.test(part) && !part.endsWith('.lock') && !part.endsWith('.'));
+}
+
+/**
+ * A file path inside a repository, as the hub's listing gives it, that is safe to use below a
+ * snapshot directory: "/"-separated, no empty, "." or ".." component, no backslash or control
+ * character.
+ */
+export function isSafeRepoPath(path: string): boolean {
+  if (path.length === 0 || path.length > 1024 || /[\\\u0000-\u001f\u007f]/.test(path)) return false;
+  return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
 /** The short name table entry for `name`, ignoring case. */
 export function shortName(name: string): { name: string; target: HubTarget } | undefined {
   const key = Object.keys(SHORT_NAMES).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
@@ -62,7 +83,7 @@ export function parseHubName(name: string): HubTarget | undefined {
   const at = name.lastIndexOf('@');
   const base = at > 0 ? name.slice(0, at) : name;
   const revision = at > 0 ? name.slice(at + 1) : undefined;
-  if (revision !== undefined && !/^[A-Za-z0-9._/-]+$/.test(revision)) return undefined;
+  if (revision !== undefined && !isValidRevision(revision)) return undefined;
   const short = shortName(base);
   if (short) return revision === undefined ? short.target : { ...short.target, revision };
   const parts = base.split('/');

@@ -16,13 +16,14 @@
  * snapshot, but none of the rest.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
-import { COMMIT_HASH, hubCacheDir, repoCacheDir } from './cache.ts';
+import { COMMIT_HASH, hubCacheDir, pathInside, repoCacheDir } from './cache.ts';
 import { downloadBlob, expectedBlob, type HubConnection } from './download.ts';
 import { HubError, hubFailure, hubHost } from './errors.ts';
-import { parseHubName, SHORT_NAMES } from './names.ts';
+import { isSafeRepoPath, isValidRevision, parseHubName, SHORT_NAMES } from './names.ts';
 import { publishSnapshot, writeRef } from './snapshot.ts';
+import { DEFAULT_HUB_TIMEOUT_MS, fetchWithTimeouts } from './timeouts.ts';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 
@@ -55,6 +56,8 @@ export interface PullOptions {
   cacheDir?: string;
   accessToken?: string;
   fetch?: typeof fetch;
+  /** How long the hub may stay silent: to answer a request, or between chunks of a file (default 30 s). */
+  timeoutMs?: number;
   onProgress?: (progress: PullProgress) => void;
 }
 
@@ -90,13 +93,16 @@ export async function pullModel(name: string, options: PullOptions = {}): Promis
   if (target === undefined) {
     throw new HubError(`${name}: not a model name; give a short name (${Object.keys(SHORT_NAMES).join(', ')}), ORG/NAME or ORG/NAME/FILE`);
   }
+  const revision = options.revision ?? target.revision ?? 'main';
+  if (!isValidRevision(revision)) {
+    throw new HubError(`${revision}: not a revision (a branch or tag name as git allows it, or a 40-digit commit hash)`);
+  }
   const connection: HubConnection = {
     hubUrl: (options.hubUrl ?? defaultHubUrl()).replace(/\/+$/, ''),
     ...(options.accessToken ?? defaultAccessToken() ? { accessToken: options.accessToken ?? defaultAccessToken() } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: fetchWithTimeouts(options.fetch ?? fetch, options.timeoutMs ?? DEFAULT_HUB_TIMEOUT_MS),
   };
   const cacheDir = options.cacheDir ?? hubCacheDir();
-  const revision = options.revision ?? target.revision ?? 'main';
   const files = target.file === undefined ? undefined : [target.file, ...(target.extraFiles ?? [])];
   const main = await pullRepo(target.repo, revision, files, connection, cacheDir, options.onProgress);
   const repos = [main];
@@ -137,17 +143,21 @@ async function pullRepo(
     throw hubFailure(error, connection.hubUrl, `${repo}@${revision}: listing files`);
   }
   const chosen = files === undefined ? checkpointFiles(repo, entries) : namedFiles(repo, revision, entries, files);
+  // Everything the listing says is checked before any of it names a path.
+  const expectations = chosen.map((entry) => {
+    if (!isSafeRepoPath(entry.path)) throw new HubError(`${repo}: the hub's listing names a file ${JSON.stringify(entry.path).slice(0, 80)}, not a safe relative path`);
+    return expectedBlob(repo, entry);
+  });
 
-  const repoDir = repoCacheDir(repo, cacheDir);
+  const repoDir = pathInside(cacheDir, relative(cacheDir, repoCacheDir(repo, cacheDir)));
   mkdirSync(join(repoDir, 'blobs'), { recursive: true });
-  const totalBytes = chosen.reduce((total, entry) => total + entry.size, 0);
+  const totalBytes = expectations.reduce((total, expected) => total + expected.size, 0);
   let bytes = 0;
   const linked: { path: string; blobPath: string }[] = [];
   for (const [index, entry] of chosen.entries()) {
-    const expected = expectedBlob(entry);
-    if (expected === undefined) throw new HubError(`${repo}/${entry.path}: the hub's listing gives no hash to name and verify it by`);
-    const blobPath = join(repoDir, 'blobs', expected.etag);
-    const report = () => onProgress?.({ repo, file: entry.path, fileIndex: index, fileCount: chosen.length, fileSize: entry.size, bytes, totalBytes });
+    const expected = expectations[index];
+    const blobPath = pathInside(join(repoDir, 'blobs'), expected.etag);
+    const report = () => onProgress?.({ repo, file: entry.path, fileIndex: index, fileCount: chosen.length, fileSize: expected.size, bytes, totalBytes });
     report();
     await downloadBlob({ repo, commit, path: entry.path, expected, blobPath, connection }, (count) => {
       bytes += count;

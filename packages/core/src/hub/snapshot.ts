@@ -3,9 +3,11 @@
  * refs/<branch>. A new snapshot is built under a staging name at the same depth and renamed into place,
  * so a reader sees either no snapshot or a complete one.
  */
-import { copyFileSync, existsSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { isDirectory, isFile } from './cache.ts';
+import { writeFileAtomic } from '../io/atomicWrite.ts';
+import { isDirectory, isFile, pathInside } from './cache.ts';
 
 export interface SnapshotFile {
   /** Path inside the repository (and the snapshot). */
@@ -20,9 +22,9 @@ export function publishSnapshot(repoDir: string, commit: string, files: Snapshot
   const snapshot = join(repoDir, 'snapshots', commit);
   mkdirSync(dirname(snapshot), { recursive: true });
   if (!isDirectory(snapshot)) {
-    const staging = join(repoDir, STAGING_DIR, `${commit}.${process.pid}.${Date.now()}`);
+    const staging = join(repoDir, STAGING_DIR, `${commit}.${process.pid}.${randomBytes(8).toString('hex')}`);
     try {
-      for (const file of files) linkBlob(join(staging, file.path), file.blobPath, join(snapshot, file.path));
+      for (const file of files) linkBlob(pathInside(staging, file.path), file.blobPath, pathInside(snapshot, file.path));
       renameSync(staging, snapshot);
       return snapshot;
     } catch (error) {
@@ -35,9 +37,9 @@ export function publishSnapshot(repoDir: string, commit: string, files: Snapshot
   }
   // An existing snapshot (an earlier pull of other files of this commit): each link appears atomically.
   for (const file of files) {
-    const link = join(snapshot, file.path);
+    const link = pathInside(snapshot, file.path);
     if (isFile(link) && pointsTo(link, file.blobPath)) continue;
-    const temporary = `${link}.${process.pid}.linking`;
+    const temporary = `${link}.${process.pid}.${randomBytes(8).toString('hex')}.linking`;
     linkBlob(temporary, file.blobPath, link);
     renameSync(temporary, link);
   }
@@ -46,11 +48,9 @@ export function publishSnapshot(repoDir: string, commit: string, files: Snapshot
 
 /** Writes refs/<ref> = commit, atomically (Python writes the bare hash, no newline). */
 export function writeRef(repoDir: string, ref: string, commit: string): void {
-  const path = join(repoDir, 'refs', ref);
+  const path = pathInside(join(repoDir, 'refs'), ref);
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.partial`;
-  writeFileSync(temporary, commit);
-  renameSync(temporary, path);
+  writeFileAtomic(path, [new TextEncoder().encode(commit)]);
 }
 
 /**

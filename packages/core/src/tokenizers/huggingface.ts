@@ -13,10 +13,12 @@
  *   absent or names none, from the added tokens of tokenizer.json by their conventional names
  *   (GPT-2: <|endoftext|> = 50256 is both BOS and EOS; no PAD).
  * - vocabSize: the model vocab including added tokens (highest id + 1).
+ * - regexes written in the file run under a time budget (boundedPatterns.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
+import { boundFilePatterns, DEFAULT_REGEX_BUDGET, type RegexBudget } from './boundedPatterns.ts';
 import { type Tokenizer, TokenizerError } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -64,8 +66,9 @@ export class HuggingFaceTokenizer implements Tokenizer {
   /**
    * @param tokenizerJson parsed tokenizer.json
    * @param config parsed tokenizer_config.json, or {} when there is none
+   * @param regexBudget how long each use of a regex pattern written in the file may take
    */
-  constructor(tokenizerJson: Json, config: Json, source: string) {
+  constructor(tokenizerJson: Json, config: Json, source: string, regexBudget: RegexBudget = DEFAULT_REGEX_BUDGET) {
     this.source = source;
     if (!tokenizerJson.model || typeof tokenizerJson.model !== 'object') {
       throw new TokenizerError(`${source}: not a Hugging Face tokenizer.json (no "model" object)`);
@@ -81,6 +84,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
     } catch (e) {
       throw new TokenizerError(`${source}: @huggingface/tokenizers cannot load it: ${(e as Error).message}`);
     }
+    boundFilePatterns(this.tok, source, regexBudget);
     const model = this.tok.model;
     if (!model) throw new TokenizerError(`${source}: tokenizer.json has no model`);
     this.vocab = model.vocab;
@@ -107,12 +111,12 @@ export class HuggingFaceTokenizer implements Tokenizer {
   }
 
   /** Read a tokenizer.json, and tokenizer_config.json from the same directory if it exists. */
-  static fromFile(path: string): HuggingFaceTokenizer {
+  static fromFile(path: string, regexBudget?: RegexBudget): HuggingFaceTokenizer {
     if (!existsSync(path)) throw new TokenizerError(`${path}: tokenizer file does not exist`);
     const json = readJson(path, 'tokenizer.json');
     const configPath = join(dirname(path), 'tokenizer_config.json');
     const config = existsSync(configPath) ? readJson(configPath, 'tokenizer_config.json') : {};
-    return new HuggingFaceTokenizer(json, config, path);
+    return new HuggingFaceTokenizer(json, config, path, regexBudget);
   }
 
   private check(id: number): void {

@@ -5,8 +5,10 @@
  * that is renamed into place at the end, so an interruption never leaves a half-written model
  * under the real name. An existing `dir` is replaced only once the new one is complete.
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { removeAbandonedSiblings } from '../io/atomicWrite.ts';
 import { saveCheckpoint } from '../io/hooklensFormat.ts';
 import type { HookedTransformer } from '../model.ts';
 import type { Vocabulary } from './vocabulary.ts';
@@ -14,10 +16,15 @@ import { writeTokenizerFiles } from './vocabulary.ts';
 
 export function saveTrainedModel(dir: string, model: HookedTransformer, vocabulary: Vocabulary, training: Record<string, unknown>): void {
   const target = resolve(dir);
-  const suffix = `${process.pid}-${Date.now().toString(36)}`;
-  const staging = join(dirname(target), `.${basename(target)}.partial-${suffix}`);
-  const previous = join(dirname(target), `.${basename(target)}.old-${suffix}`);
+  // Both names are new and unguessable: mkdtemp creates the staging directory exclusively, so
+  // nothing planted beside `dir` can redirect what is written into it.
+  const previous = join(dirname(target), `.${basename(target)}.old-${randomBytes(8).toString('hex')}`);
+  let staging: string | undefined;
   try {
+    // Staging directories of saves killed earlier (kill -9) go first; those of live saves stay.
+    removeAbandonedSiblings(target, /^(\d+)\.partial-[A-Za-z0-9]{6}$/);
+    staging = mkdtempSync(join(dirname(target), `.${basename(target)}.${process.pid}.partial-`));
+    chmodSync(staging, 0o755); // mkdtemp's 0700 would make the finished model private
     saveCheckpoint(staging, model.config, model.exportWeights());
     writeTokenizerFiles(staging, vocabulary);
     writeFileSync(join(staging, 'training.json'), JSON.stringify(training, null, 2) + '\n');
@@ -31,7 +38,7 @@ export function saveTrainedModel(dir: string, model: HookedTransformer, vocabula
     }
     if (replacing) rmSync(previous, { recursive: true, force: true });
   } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
+    if (staging !== undefined) rmSync(staging, { recursive: true, force: true });
     throw new Error(`${dir}: cannot write the trained model (${(error as Error).message})`);
   }
 }
