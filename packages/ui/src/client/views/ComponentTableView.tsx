@@ -10,7 +10,7 @@ import type { ConfigSummary, PatchingResult } from '../../api/index.ts';
 import { ChartFrame } from '../charts/ChartFrame.tsx';
 import { ColorLegend } from '../charts/ColorLegend.tsx';
 import { formatValue, makeScale, textColorOn, type ColorScale } from '../charts/colorScale.ts';
-import { COLUMN_GROUPS, columnValues, componentRows, sortRows, VALUE_COLUMNS, type ColumnGroup, type ColumnKey, type ComponentRow, type RunSources, type ValueColumn } from '../lib/componentRows.ts';
+import { COLUMN_GROUPS, columnValues, componentRows, sortRows, VALUE_COLUMNS, type ColumnGroup, type ColumnKey, type ComponentRow, type ComponentUnits, type RunSources, type ValueColumn } from '../lib/componentRows.ts';
 
 export type RowAction = 'ablate' | 'patch' | 'pattern';
 
@@ -19,6 +19,8 @@ export interface ComponentTableViewProps {
   clean: RunSources;
   corrupted: RunSources;
   patching?: PatchingResult;
+  /** What the DLA and ablation columns measure (componentUnits of the boxes the requests use). */
+  units: ComponentUnits;
   sort: ColumnKey;
   desc: boolean;
   onSort: (key: ColumnKey, desc: boolean) => void;
@@ -56,9 +58,7 @@ export function ComponentTableView(props: ComponentTableViewProps) {
   );
   const isGroupStart = (c: ValueColumn) => COLUMN_GROUPS.some((g) => g.columns[0] === c);
   const groupOf = (c: ValueColumn) => COLUMN_GROUPS.find((g) => (g.columns as readonly ValueColumn[]).includes(c))!.key;
-  const usesMetric = !!(props.clean.sweep?.metricDelta ?? props.corrupted.sweep?.metricDelta);
-  const ablationUnit = usesMetric ? 'Δ logit diff' : 'Δ loss';
-  const dlaUnit = props.clean.attribution?.wrongToken ? 'logit[answer] − logit[wrong]' : 'logit[answer]';
+  const { dla: dlaUnit, ablation: ablationUnit } = props.units;
   const groupLabel: Record<ColumnGroup, string> = { dla: 'direct logit attribution', ablation: 'ablation effect', patching: 'patching effect' };
   // The units go in the legends, one per group.
   const legendLabel: Record<ColumnGroup, string> = { dla: `DLA: ${dlaUnit}`, ablation: `ablation: ${ablationUnit}`, patching: 'patching: normalised' };
