@@ -1,6 +1,6 @@
 /** Chart layout rules, checked by hand-worked numbers: tooltip placement, thumbnail resolution, legend room. */
 import { describe, expect, it } from 'vitest';
-import { legendCaption, legendWidth } from '../../src/client/charts/ColorLegend.tsx';
+import { legendCaption, legendWidth } from '../../src/client/charts/legendLayout.ts';
 import { placeTooltip } from '../../src/client/charts/tooltipPlacement.ts';
 import { thumbnailCells, thumbnailSide } from '../../src/client/lib/thumbnails.ts';
 

@@ -1,5 +1,6 @@
 /** A colour bar for a heatmap scale, drawn inside the chart's SVG so it exports with it. */
-import { formatValue, type ColorScale, type ScaleKind } from './colorScale.ts';
+import { formatValue, type ColorScale } from './colorScale.ts';
+import { LEGEND_FONT, legendCaption } from './legendLayout.ts';
 
 export interface ColorLegendProps {
   scale: ColorScale;
@@ -12,30 +13,13 @@ export interface ColorLegendProps {
   className?: string;
 }
 
-const FONT = 'system-ui, sans-serif';
-/** Widest average advance of FONT's characters at 11 px, rounded up: SVG text cannot be measured in a pure chart, so charts size for it. */
-const CAPTION_CHAR_W = 6.8;
-/** The tallest a legend is, caption to tick labels. */
-export const LEGEND_HEIGHT = 46;
-
-/** The caption a legend writes above its bar. */
-export function legendCaption(label: string | undefined, kind: ScaleKind): string {
-  if (!label) return '';
-  return kind === 'diverging' ? `${label} (diverging, 0 = white)` : label;
-}
-
-/** The width a legend with bar `width` takes: the bar, or its caption when that is wider. */
-export function legendWidth(label: string | undefined, kind: ScaleKind, width: number): number {
-  return Math.max(width, Math.ceil(legendCaption(label, kind).length * CAPTION_CHAR_W));
-}
-
 export function ColorLegend({ scale, label, x, y, width = 180, id, className = 'legend' }: ColorLegendProps) {
   const [lo, hi] = scale.domain;
   const stops = Array.from({ length: 11 }, (_, i) => i / 10);
   const ticks = scale.kind === 'diverging' ? [lo, 0, hi] : [lo, hi];
   const at = (v: number) => x + ((v - lo) / (hi - lo || 1)) * width;
   return (
-    <g className={className} data-scale={scale.kind} fontFamily={FONT}>
+    <g className={className} data-scale={scale.kind} fontFamily={LEGEND_FONT}>
       <defs>
         <linearGradient id={id} x1="0" x2="1" y1="0" y2="0">
           {stops.map((t) => <stop key={t} offset={t} stopColor={scale.color(lo + t * (hi - lo))} />)}

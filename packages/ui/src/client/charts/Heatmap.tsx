@@ -6,7 +6,8 @@
  * Pure: everything it shows comes from its props.
  */
 import { useId, useMemo, useState, type ReactNode } from 'react';
-import { ColorLegend, LEGEND_HEIGHT, legendWidth } from './ColorLegend.tsx';
+import { ColorLegend } from './ColorLegend.tsx';
+import { LEGEND_HEIGHT, legendWidth } from './legendLayout.ts';
 import { formatValue, makeScale, textColorOn, type ColorScale } from './colorScale.ts';
 import { Tooltip } from './Tooltip.tsx';
 import type { Point } from './tooltipPlacement.ts';

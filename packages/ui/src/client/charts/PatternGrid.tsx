@@ -5,7 +5,8 @@
  */
 import { useId, useMemo } from 'react';
 import { thumbnailSide } from '../lib/thumbnails.ts';
-import { ColorLegend, legendWidth } from './ColorLegend.tsx';
+import { ColorLegend } from './ColorLegend.tsx';
+import { legendWidth } from './legendLayout.ts';
 import { formatValue, makeScale, type ColorScale } from './colorScale.ts';
 import { cellNumber } from './Heatmap.tsx';
 
@@ -76,14 +77,14 @@ export function PatternGrid({ patterns, overlay, selected, onSelect, signed, siz
               const isSel = selected?.layer === l && selected?.head === h;
               const score = overlay?.values[l]?.[h];
               return (
-                <g key={h} className="thumb" data-layer={l} data-head={h} style={{ cursor: onSelect ? 'pointer' : 'default' }} onClick={onSelect ? () => onSelect({ layer: l, head: h }) : undefined}>
+                <g key={h} className="thumb" data-layer={l} data-head={h} data-cells={n} style={{ cursor: onSelect ? 'pointer' : 'default' }} onClick={onSelect ? () => onSelect({ layer: l, head: h }) : undefined}>
                   <title>{`L${l}H${h}${score !== undefined ? ` · ${overlay?.name} ${formatValue(score)}` : ''}`}</title>
                   {overlayScale && score !== undefined && <rect x={x - 4} y={y - 4} width={size + 8} height={size + 8} fill={overlayScale.color(score)} />}
                   <rect x={x} y={y} width={size} height={size} fill="#fff" />
                   {pattern.map((row, q) =>
                     row.map((p, k) => (k <= q || p !== 0 ? <rect key={`${q}-${k}`} x={x + k * px} y={y + q * px} width={px + 0.2} height={px + 0.2} fill={colour.color(p)} /> : null)),
                   )}
-                  <rect x={x} y={y} width={size} height={size} fill="none" stroke={isSel ? '#f59e0b' : '#bbb'} strokeWidth={isSel ? 3 : 1} className={isSel ? 'selected' : undefined} />
+                  <rect x={x} y={y} width={size} height={size} fill="none" stroke={isSel ? '#f59e0b' : '#bbb'} strokeWidth={isSel ? 3 : 1} className={isSel ? 'outline selected' : 'outline'} />
                   {overlay && score !== undefined && (
                     <text x={x + size / 2} y={y + size + 12} fontSize={10} textAnchor="middle" fill="#333">{cellNumber(score)}</text>
                   )}
