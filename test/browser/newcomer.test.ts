@@ -118,6 +118,14 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
       .poll(async () => (await page.locator('[data-testid="component-table"] tbody td[data-col="ablationClean"]').evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(n: string): string | null }).getAttribute('data-value')))).every((v) => v !== ''), { timeout: 120_000 })
       .toBe(true);
     expect(await caption.textContent()).toBe(before);
+    // The three legends' captions (the DLA one is long with a wrong token) neither overlap nor leave their strip.
+    const legends = await captionFits(page, '[data-testid="component-legend"]');
+    expect(legends.map((l) => l.text)).toEqual(['DLA: logit[answer] − logit[wrong] (diverging, 0 = white)', 'ablation: Δ logit diff (diverging, 0 = white)', 'patching: normalised (diverging, 0 = white)']);
+    legends.forEach((l, i) => {
+      expect(l.right, l.text).toBeLessThanOrEqual(l.svgWidth);
+      if (i > 0) expect(l.left, l.text).toBeGreaterThan(legends[i - 1].right);
+    });
+    await screenshot(page, 'newcomer-02-components');
   });
 
   it('runs an imported ablation as a link would, with the loss /api/ablate gives', async () => {
@@ -140,7 +148,7 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
     await page.getByTestId('experiment-file').setInputFiles(sweep);
     await expect.poll(async () => (await cellValues(page, 'ablation-heatmap')).filter((v) => v !== '').length, { timeout: 120_000 }).toBe(16);
     await page.mouse.move(0, 0);
-    await screenshot(page, 'newcomer-02-imported-sweep');
+    await screenshot(page, 'newcomer-03-imported-sweep');
   });
 
   it('says "cancelled" where a cancelled sweep’s progress bar was, until it runs again', async () => {
@@ -154,7 +162,7 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
     await bar.getByRole('button', { name: 'cancel' }).click();
     await expect.poll(() => page.getByTestId('progress').count()).toBe(0);
     expect(await page.getByTestId('cancelled').textContent()).toBe('sweep on the clean prompt: cancelled');
-    await screenshot(page, 'newcomer-03-cancelled');
+    await screenshot(page, 'newcomer-04-cancelled');
     await page.unroute('**/api/jobs/*/events');
     await Promise.all(held.map((route) => route.abort().catch(() => undefined)));
     await page.getByTestId('sweep-run').click();
@@ -185,7 +193,7 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
     });
     expect(onTop).toBe('heatmap-pinned');
     for (const b of await boxes('[data-testid="lens-heatmap"] .legend-pinned')) expect(inside(b, view)).toBe(true);
-    await screenshot(page, 'newcomer-04-long-lens-scrolled');
+    await screenshot(page, 'newcomer-05-long-lens-scrolled');
   });
 
   it('keeps a hover tooltip at the card’s right edge and bottom whole and inside the viewport', async () => {
@@ -207,7 +215,7 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
     expect(inside(tip, { left: 0, top: 0, right: viewport.width, bottom: viewport.height }), JSON.stringify({ tip, viewport })).toBe(true);
     for (const clip of clippers) expect(inside(tip, clip), JSON.stringify({ tip, clip })).toBe(true);
     expect(await page.locator('.tooltip tr').count()).toBe(5);
-    await screenshot(page, 'newcomer-05-tooltip-corner');
+    await screenshot(page, 'newcomer-06-tooltip-corner');
     await page.mouse.move(0, 0);
     await page.setViewportSize({ width: 1500, height: 1000 });
   });
@@ -228,7 +236,7 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
       expect(c.left, c.text).toBeGreaterThanOrEqual(0);
       expect(c.right, c.text).toBeLessThanOrEqual(c.svgWidth);
     }
-    await screenshot(page, 'newcomer-06-one-head-grid');
+    await screenshot(page, 'newcomer-07-one-head-grid');
   });
 
   it('logged no page errors', () => {
