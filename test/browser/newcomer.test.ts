@@ -239,6 +239,25 @@ describe.skipIf(!haveChromium)('the dashboard for a newcomer (shipped models onl
     await screenshot(page, 'newcomer-07-one-head-grid');
   });
 
+  it('opens the other model’s worked example from its button: induction, whose next token the model copies', async () => {
+    await page.getByTestId('tab-lens').click();
+    await page.getByTestId('example-open').click();
+    await expect.poll(() => page.getByTestId('example-note').textContent()).toContain('induction');
+    const prompt = await page.getByTestId('prompt-input').inputValue();
+    const answer = await page.getByTestId('answer-input').inputValue();
+    // 20 random tokens and the first 19 again (+ BOS): the answer is the 20th, which only copying predicts.
+    const words = prompt.split(' ');
+    expect(words).toHaveLength(39);
+    expect(words.slice(20)).toEqual(words.slice(0, 19));
+    expect(answer).toBe(words[19]);
+    const lens = page.getByTestId('lens-heatmap');
+    await expect.poll(() => lens.getAttribute('data-cols'), { timeout: 60_000 }).toBe('40');
+    const last = page.locator('[data-testid="lens-heatmap"] g.cells > g').nth(3 * 40 - 1);
+    await expect.poll(() => last.locator('text').textContent(), { timeout: 60_000 }).toBe(answer);
+    await page.mouse.move(0, 0);
+    await screenshot(page, 'newcomer-08-induction-example');
+  });
+
   it('logged no page errors', () => {
     expect(d.pageErrors).toEqual([]);
   });

@@ -4,7 +4,7 @@ import type { ModelsResponse } from '../api/index.ts';
 import { ErrorBoundary } from './charts/ErrorBoundary.tsx';
 import { ErrorBox, Loading } from './charts/Status.tsx';
 import { createApiClient } from './lib/api.ts';
-import { landingView } from './lib/landing.ts';
+import { exampleView, landingView } from './lib/landing.ts';
 import { toPrompt } from './lib/prompt.ts';
 import { AblationPanel } from './panels/AblationPanel.tsx';
 import { AttentionPanel } from './panels/AttentionPanel.tsx';
@@ -34,6 +34,7 @@ export function App() {
   const models = useRequest<ModelsResponse>(requestKey('models', null), (s) => api.call('models', undefined, undefined, s), { auto: true });
   const list = models.data?.models ?? [];
   const model = list.find((m) => m.id === state.model) ?? list[0] ?? null;
+  const example = model?.example;
   // Once the models are known: a page opened without any state starts on the first model's worked example.
   const landed = useRef(false);
   useEffect(() => {
@@ -72,9 +73,15 @@ export function App() {
           <ErrorBoundary resetKey={model?.id}>
             <PromptPanel />
           </ErrorBoundary>
-          {model?.example && state.prompt === model.example.prompt && (
+          {model && example && (
             <div className="example-note" role="note" data-testid="example-note">
-              Worked example for {model.id}: {model.example.about}. Edit the prompts, or pick another view, to explore.
+              {state.prompt === example.prompt ? (
+                <>Worked example for {model.id}: {example.about}. Edit the prompts, or pick another view, to explore.</>
+              ) : (
+                <button type="button" onClick={() => update(exampleView(model.id, example))} data-testid="example-open">
+                  Open the worked example for {model.id}
+                </button>
+              )}
             </div>
           )}
           <nav className="tabs" role="tablist">
