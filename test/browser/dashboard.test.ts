@@ -5,23 +5,18 @@
  * Skipped, with a message, when /usr/bin/chromium is missing (CI installs it: .ci/run).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseExperimentText } from '@hooklens/hooks/experiment-schema';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import type { RunningServer } from '@hooklens/ui/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildClient } from '../../packages/ui/scripts/buildClient.ts';
-import { loadServedModels, startServer, type RunningServer } from '@hooklens/ui/server';
+import { CHROMIUM, cellValues, haveChromium, heatmapCells, openDashboard, screenshot, type Dashboard } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 // An IOI-like pair for stories260K: " Tim" and " Lily" are single tokens; both prompts have 20 tokens.
 const CLEAN = 'Lily and Tim went to the park. Lily gave the ball to';
@@ -30,20 +25,17 @@ const TOKENS = 20;
 const N_LAYERS = 5;
 const N_HEADS = 8;
 
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`skipping the dashboard browser tests: ${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
 
 describe.skipIf(!haveChromium)('dashboard in chromium', () => {
+  let dashboard: Dashboard;
   let server: RunningServer;
-  let context: BrowserContext;
   let page: Page;
   let profile: string;
-  const pageErrors: string[] = [];
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const cells = (testId: string) => page.locator(`[data-testid="${testId}"] rect.cell`);
-  // Runs in the page; typed structurally because this file is checked without the DOM lib.
-  const dataValues = (testId: string) => cells(testId).evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(name: string): string | null }).getAttribute('data-value') ?? ''));
+  const shot = (name: string) => screenshot(page, name);
+  const cells = (testId: string) => heatmapCells(page, testId);
+  const dataValues = (testId: string) => cellValues(page, testId);
   const numbers = async (testId: string) => (await dataValues(testId)).map(Number);
   /** A component table column, top to bottom as shown ('' where there is no value). */
   const tableColumn = (column: string) =>
@@ -55,26 +47,11 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    profile = mkdtempSync(join(tmpdir(), 'hooklens-browser-'));
-    // A private build: the test never rewrites packages/ui/dist/client under a running server.
-    const { outDir } = await buildClient({ quiet: true, outDir: join(profile, 'client') });
-    const models = await loadServedModels({ paths: [STORIES] });
-    server = await startServer({ models, port: 0, clientDir: outDir });
-    context = await chromium.launchPersistentContext(join(profile, 'chromium'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1500, height: 1000 }, acceptDownloads: true });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    dashboard = await openDashboard([STORIES]);
+    ({ server, page, profile } = dashboard);
   }, 240_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await server?.close();
-    server?.models.dispose();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-  });
+  afterAll(async () => dashboard?.close());
 
   it('shows the model in the header and the prompt as token chips', async () => {
     await page.goto(server.url);
@@ -433,7 +410,7 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   });
 
   it('logged no page errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(dashboard.pageErrors).toEqual([]);
   });
 
   // Last: the browser logs the failed request below as a console error.

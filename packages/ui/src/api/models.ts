@@ -20,6 +20,16 @@ export const ConfigSummary = z.object({
   defaultPrependBos: z.boolean(),
 });
 
+/** A prompt pair the dashboard opens on for this model, with answer and wrong tokens it reads back exactly. */
+export const ModelExample = z.object({
+  prompt: z.string(),
+  corrupted: z.string(),
+  answer: z.string(),
+  wrong: z.string(),
+  /** One line: what the example shows. */
+  about: z.string(),
+});
+
 export const ModelSummary = z.object({
   id: ModelId,
   config: ConfigSummary,
@@ -28,6 +38,8 @@ export const ModelSummary = z.object({
   params: z.number().int(),
   /** Whether text prompts can be used (else send token ids). */
   hasTokenizer: z.boolean(),
+  /** The worked example, when one fits the model's vocabulary and context. */
+  example: ModelExample.optional(),
 });
 
 export const ModelsResponse = z.object({ models: z.array(ModelSummary), backend: z.string() });
@@ -41,6 +53,7 @@ export const ModelDetail = ModelSummary.extend({
   tokenizer: z.string().nullable(),
 });
 
+export type ModelExample = z.infer<typeof ModelExample>;
 export type ConfigSummary = z.infer<typeof ConfigSummary>;
 export type ModelSummary = z.infer<typeof ModelSummary>;
 export type ModelsResponse = z.infer<typeof ModelsResponse>;

@@ -1,9 +1,10 @@
 /** The dashboard shell: header, prompts, view tabs; the view state lives in the URL. */
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import type { ModelsResponse } from '../api/index.ts';
 import { ErrorBoundary } from './charts/ErrorBoundary.tsx';
 import { ErrorBox, Loading } from './charts/Status.tsx';
 import { createApiClient } from './lib/api.ts';
+import { exampleView, landingView } from './lib/landing.ts';
 import { toPrompt } from './lib/prompt.ts';
 import { AblationPanel } from './panels/AblationPanel.tsx';
 import { AttentionPanel } from './panels/AttentionPanel.tsx';
@@ -33,6 +34,15 @@ export function App() {
   const models = useRequest<ModelsResponse>(requestKey('models', null), (s) => api.call('models', undefined, undefined, s), { auto: true });
   const list = models.data?.models ?? [];
   const model = list.find((m) => m.id === state.model) ?? list[0] ?? null;
+  const example = model?.example;
+  // Once the models are known: a page opened without any state starts on the first model's worked example.
+  const landed = useRef(false);
+  useEffect(() => {
+    if (landed.current || !models.data) return;
+    landed.current = true;
+    const landing = landingView(window.location.search, models.data.models);
+    if (landing) update(landing);
+  }, [models.data, update]);
   const prompt = useDebounced(state.prompt, 350);
   const corrupted = useDebounced(state.corrupted, 350);
   const answer = useDebounced(state.answer, 350);
@@ -63,6 +73,17 @@ export function App() {
           <ErrorBoundary resetKey={model?.id}>
             <PromptPanel />
           </ErrorBoundary>
+          {model && example && (
+            <div className="example-note" role="note" data-testid="example-note">
+              {state.prompt === example.prompt ? (
+                <>Worked example for {model.id}: {example.about}. Edit the prompts, or pick another view, to explore.</>
+              ) : (
+                <button type="button" onClick={() => update(exampleView(model.id, example))} data-testid="example-open">
+                  Open the worked example for {model.id}
+                </button>
+              )}
+            </div>
+          )}
           <nav className="tabs" role="tablist">
             {TABS.map(([view, label]) => (
               <button key={view} type="button" role="tab" aria-selected={state.view === view} className={state.view === view ? 'active' : ''} onClick={() => update({ view })} data-testid={`tab-${view}`}>

@@ -6,8 +6,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { HookedTransformer } from '@hooklens/core';
-import type { ConfigSummary, ModelDetail, ModelSummary } from '../api/index.ts';
+import type { ConfigSummary, ModelDetail, ModelExample, ModelSummary } from '../api/index.ts';
 import { HttpError } from './httpError.ts';
+import { workedExample } from './workedExample.ts';
 
 export interface ServedModel {
   id: string;
@@ -64,6 +65,8 @@ export function checkpointsIn(dir: string): string[] {
 
 export class ModelRegistry {
   private readonly byId = new Map<string, ServedModel>();
+  /** Each model's worked example, found once (it only reads the tokenizer). */
+  private readonly examples = new Map<string, ModelExample | undefined>();
 
   constructor(models: readonly ServedModel[], readonly backend: string) {
     for (const served of models) {
@@ -100,7 +103,9 @@ export class ModelRegistry {
       attnOnly: c.attnOnly,
       defaultPrependBos: c.defaultPrependBos,
     };
-    return { id, config, backend: this.backend, params: model.numParams(), hasTokenizer: model.tokenizer !== undefined };
+    if (!this.examples.has(id)) this.examples.set(id, workedExample(model));
+    const example = this.examples.get(id);
+    return { id, config, backend: this.backend, params: model.numParams(), hasTokenizer: model.tokenizer !== undefined, ...(example && { example }) };
   }
 
   detail(served: ServedModel): ModelDetail {

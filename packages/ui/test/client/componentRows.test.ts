@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributionResponse, ConfigSummary, PatchingResult } from '../../src/api/index.ts';
-import { columnValues, componentRows, sortKey, sortRows } from '../../src/client/lib/componentRows.ts';
+import { columnValues, componentRows, componentUnits, sortKey, sortRows } from '../../src/client/lib/componentRows.ts';
 
 const config = { nLayers: 2, nHeads: 2, attnOnly: false } as ConfigSummary;
 
@@ -71,5 +71,12 @@ describe('component table rows', () => {
   it('gathers a group of columns for one shared colour scale, missing as NaN', () => {
     const rows = componentRows({ nLayers: 1, nHeads: 1, attnOnly: true } as ConfigSummary, { clean: { sweep: { lossDelta: [[2]] } }, corrupted: { sweep: { lossDelta: [[0.5]] } } });
     expect(columnValues(rows, ['ablationClean', 'ablationCorrupted', 'ablationDelta', 'dlaClean'])).toEqual([[2], [0.5], [1.5], [NaN]]);
+  });
+
+  it('names the units from the boxes the requests use, so the caption means the same before and after computing', () => {
+    expect(componentUnits({ answer: 'Mary', wrong: 'John' })).toEqual({ dla: 'logit[answer] − logit[wrong]', ablation: 'Δ logit diff' });
+    expect(componentUnits({ answer: 'Mary' })).toEqual({ dla: 'logit[answer]', ablation: 'Δ loss' });
+    expect(componentUnits({ answer: 'Mary', wrong: '' })).toEqual({ dla: 'logit[answer]', ablation: 'Δ loss' });
+    expect(componentUnits({})).toEqual({ dla: 'logit[answer]', ablation: 'Δ loss' });
   });
 });

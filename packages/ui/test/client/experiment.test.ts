@@ -102,10 +102,19 @@ describe('experiment file → dashboard view', () => {
     expect(imported(exported(state({ view: 'ablation', ablate: [{ layer: 1, head: 0 }], run: 'corrupted' })).experiment)).toMatchObject({ prompt: CORRUPTED, run: 'clean' });
   });
 
+  it('flags the experiment\'s own computation, and only it, so the import runs it as a link would', () => {
+    const ablation = { ...base, prompts: { prompts: [CLEAN] }, mode: 'zero' as const, metric: { type: 'logit-diff' as const, answer: 'Mary', wrong: 'John' } };
+    expect(imported({ ...ablation, kind: 'ablation', heads: [{ layer: 0, head: 3 }], mlps: [] }).ran).toEqual(['ablate']);
+    expect(imported({ ...ablation, kind: 'ablation-sweep' }).ran).toEqual(['sweep']);
+    expect(imported({ ...base, kind: 'patching', prompts: { clean: CLEAN, corrupted: CORRUPTED }, patch: { kind: 'z' }, metric: { type: 'logit-diff', answer: 'Mary', wrong: 'John' } }).ran).toEqual(['patch']);
+    // The lens runs by itself: no flag, and none left over from the view before.
+    expect(imported({ ...base, kind: 'lens', prompts: { prompt: CLEAN } }).ran).toEqual([]);
+  });
+
   it('reads what the CLI writes: ids as #ID, a model named by its path, the attention overlay for head scores', () => {
     expect(imported({ ...base, model: { id: 'packages/core/models/toy-ioi' }, kind: 'patching', prompts: { clean: CLEAN, corrupted: CORRUPTED }, patch: { kind: 'attn_out' }, metric: { type: 'logit-diff', answer: 35, wrong: '#36' } }))
       .toMatchObject({ model: 'toy-ioi', view: 'patching', patch: 'attn_out', answer: '#35', wrong: '#36', prompt: CLEAN, corrupted: CORRUPTED });
-    expect(imported({ ...base, kind: 'head-scores', prompts: { repeatedRandomTokens: {} } })).toEqual({ model: 'toy-ioi', view: 'attention', overlay: 'induction' });
+    expect(imported({ ...base, kind: 'head-scores', prompts: { repeatedRandomTokens: {} } })).toEqual({ model: 'toy-ioi', view: 'attention', overlay: 'induction', ran: [] });
     expect(imported({ ...base, model: { id: '/models/stories260K.bin' }, tokenization: { prependBos: true }, kind: 'lens', prompts: { prompt: [1, 2, 3] } }))
       .toMatchObject({ model: 'stories260K', prompt: '1 2 3' });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LensResponse } from '../../src/api/index.ts';
-import { lensPanel, lensRowLabel, lensScaleOptions, lensStat } from '../../src/client/lib/lensStats.ts';
+import { colourMeaning, lensPanel, lensRowLabel, lensScaleOptions, lensStat } from '../../src/client/lib/lensStats.ts';
 
 function lens(targetLogits?: number[][]): LensResponse {
   const top = [[[{ token: 'a', id: 1, prob: 0.6 }], [{ token: 'b', id: 2, prob: 0.3 }]], [[{ token: 'c', id: 3, prob: 0.9 }], [{ token: 'd', id: 4, prob: 0.2 }]]];
@@ -58,6 +58,13 @@ describe('logit lens statistics', () => {
     expect(lensScaleOptions('top', 'clean')).toEqual({ domain: [0, 1] });
     expect(lensScaleOptions('entropy', 'corrupted')).toEqual({});
     for (const stat of ['top', 'entropy', 'rank'] as const) expect(lensScaleOptions(stat, 'diff')).toEqual({ kind: 'diverging' });
+  });
+
+  it('says what a lower value means for each statistic read downwards: KL is distance to the final layer, not confidence', () => {
+    expect(colourMeaning('kl')).toBe("KL(final ‖ layer) (nats) (lower = closer to the final layer's prediction)");
+    expect(colourMeaning('entropy')).toBe('entropy (nats) (lower = more confident)');
+    expect(colourMeaning('rank')).toBe('answer rank (0 = top) (lower = the answer ranked higher)');
+    expect(colourMeaning('top')).toBe('top-token probability');
   });
 
   it('labels rows by layer, the last resid_post as final', () => {

@@ -1,11 +1,16 @@
 /**
  * A labelled SVG heatmap: rows × columns of coloured cells, optional text in each cell,
  * a colour legend (diverging when values are signed), a hover tooltip and cell clicks.
+ * A grid wider than its frame scrolls; a pinned copy of the row labels and the legend stays
+ * at the frame's left edge meanwhile (the exported SVG is the whole chart, without the copy).
  * Pure: everything it shows comes from its props.
  */
-import { useId, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useId, useMemo, useState, type ReactNode } from 'react';
 import { ColorLegend } from './ColorLegend.tsx';
+import { LEGEND_HEIGHT, legendWidth } from './legendLayout.ts';
 import { formatValue, makeScale, textColorOn, type ColorScale } from './colorScale.ts';
+import { Tooltip } from './Tooltip.tsx';
+import type { Point } from './tooltipPlacement.ts';
 
 export interface Cell {
   row: number;
@@ -41,8 +46,7 @@ export function Heatmap(props: HeatmapProps) {
   const { values, rowLabels, colLabels, legendLabel, rowAxisLabel, colAxisLabel, cellText, tooltip, onCellClick, selected, marked, testId } = props;
   const scale = useMemo(() => props.scale ?? makeScale(values), [props.scale, values]);
   const gradientId = `hm${useId().replace(/[^\w]/g, '')}`;
-  const box = useRef<HTMLDivElement>(null);
-  const [hover, setHover] = useState<{ cell: Cell; x: number; y: number } | null>(null);
+  const [hover, setHover] = useState<{ cell: Cell; pointer: Point } | null>(null);
 
   const cellW = props.cellWidth ?? 44;
   const cellH = props.cellHeight ?? 24;
@@ -52,26 +56,31 @@ export function Heatmap(props: HeatmapProps) {
   const colLabelH = (rotate ? Math.min(140, longestCol * CHAR_W * 0.75 + 12) : 18) + (colAxisLabel ? 16 : 0);
   const gridW = colLabels.length * cellW;
   const gridH = rowLabels.length * cellH;
-  const legendH = 46;
+  const legendBarW = Math.max(160, Math.min(gridW, 300));
   // The legend's caption may be wider than a narrow grid: make room for it.
-  const legendTextW = ((legendLabel?.length ?? 0) + (scale.kind === 'diverging' ? 27 : 0)) * 6.2;
-  const width = Math.max(rowLabelW + gridW + 20, rowLabelW + legendTextW + 10);
-  const height = colLabelH + gridH + legendH;
+  const legendW = legendWidth(legendLabel, scale.kind, legendBarW);
+  const width = Math.max(rowLabelW + gridW + 20, rowLabelW + legendW + 10);
+  const height = colLabelH + gridH + LEGEND_HEIGHT;
   const x0 = rowLabelW;
   const y0 = colLabelH;
+  const legend = (className: string, id: string) => (
+    <ColorLegend scale={scale} label={legendLabel} x={x0} y={y0 + gridH + 18} width={legendBarW} id={id} className={className} />
+  );
+  const rowAxis = rowAxisLabel && (
+    <text transform={`translate(11 ${y0 + gridH / 2}) rotate(-90)`} fontSize={11} textAnchor="middle" fill="#555" fontFamily="system-ui, sans-serif">{rowAxisLabel}</text>
+  );
+  const rowLabelTexts = (className: string) =>
+    rowLabels.map((label, r) => (
+      <text key={r} x={x0 - 6} y={y0 + r * cellH + cellH / 2 + 4} fontSize={11} textAnchor="end" fill="#333" className={className}>{label}</text>
+    ));
 
-  const move = (cell: Cell, event: React.MouseEvent) => {
-    const rect = box.current?.getBoundingClientRect();
-    if (rect) setHover({ cell, x: event.clientX - rect.left, y: event.clientY - rect.top });
-  };
+  const move = (cell: Cell, event: React.MouseEvent) => setHover({ cell, pointer: { x: event.clientX, y: event.clientY } });
 
   return (
-    <div className="heatmap" ref={box} data-testid={testId} data-rows={rowLabels.length} data-cols={colLabels.length} onMouseLeave={() => setHover(null)}>
+    <div className="heatmap" data-testid={testId} data-rows={rowLabels.length} data-cols={colLabels.length} onMouseLeave={() => setHover(null)}>
       <svg data-export width={Math.max(width, 240)} height={height} fontFamily={FONT} role="img">
         {colAxisLabel && <text x={x0 + gridW / 2} y={12} fontSize={11} textAnchor="middle" fill="#555" fontFamily="system-ui, sans-serif">{colAxisLabel}</text>}
-        {rowAxisLabel && (
-          <text transform={`translate(11 ${y0 + gridH / 2}) rotate(-90)`} fontSize={11} textAnchor="middle" fill="#555" fontFamily="system-ui, sans-serif">{rowAxisLabel}</text>
-        )}
+        {rowAxis}
         {colLabels.map((label, c) => {
           const cx = x0 + c * cellW + cellW / 2;
           return rotate ? (
@@ -80,9 +89,7 @@ export function Heatmap(props: HeatmapProps) {
             <text key={c} x={cx} y={y0 - 5} fontSize={11} textAnchor="middle" fill="#333" className="col-label">{label}</text>
           );
         })}
-        {rowLabels.map((label, r) => (
-          <text key={r} x={x0 - 6} y={y0 + r * cellH + cellH / 2 + 4} fontSize={11} textAnchor="end" fill="#333" className="row-label">{label}</text>
-        ))}
+        {rowLabelTexts('row-label')}
         <g className="cells">
           {values.map((row, r) =>
             row.map((v, c) => {
@@ -124,13 +131,18 @@ export function Heatmap(props: HeatmapProps) {
         {selected && selected.row < rowLabels.length && selected.col < colLabels.length && (
           <rect x={x0 + selected.col * cellW - 1} y={y0 + selected.row * cellH - 1} width={cellW + 1} height={cellH + 1} fill="none" stroke="#f59e0b" strokeWidth={2.5} pointerEvents="none" className="selected" />
         )}
-        <ColorLegend scale={scale} label={legendLabel} x={x0} y={y0 + gridH + 18} width={Math.max(160, Math.min(gridW, 300))} id={gradientId} />
+        {legend('legend', gradientId)}
       </svg>
-      {hover && tooltip && (
-        <div className="tooltip" role="tooltip" style={{ left: hover.x + 14, top: hover.y + 14 }}>
-          {tooltip(hover.cell)}
-        </div>
-      )}
+      {/* Pinned to the scrolling frame's left edge (CSS sticky): what says what the rows and colours are stays in view. */}
+      {/* Its backgrounds take the pointer, so a cell scrolled under them shows no tooltip. */}
+      <svg className="heatmap-pinned" width={x0 + legendW + 4} height={height} fontFamily={FONT} aria-hidden="true" onMouseMove={() => setHover(null)}>
+        <rect x={0} y={0} width={x0 - 2} height={y0 + gridH} fill="#fff" pointerEvents="all" />
+        <rect x={0} y={y0 + gridH} width={x0 + legendW + 4} height={LEGEND_HEIGHT} fill="#fff" pointerEvents="all" />
+        {rowAxis}
+        {rowLabelTexts('row-label-pinned')}
+        {legend('legend-pinned', `${gradientId}pinned`)}
+      </svg>
+      {hover && tooltip && <Tooltip pointer={hover.pointer}>{tooltip(hover.cell)}</Tooltip>}
     </div>
   );
 }

@@ -4,7 +4,9 @@
  * printed under it (previous-token, induction scores).
  */
 import { useId, useMemo } from 'react';
+import { thumbnailSide } from '../lib/thumbnails.ts';
 import { ColorLegend } from './ColorLegend.tsx';
+import { legendWidth } from './legendLayout.ts';
 import { formatValue, makeScale, type ColorScale } from './colorScale.ts';
 import { cellNumber } from './Heatmap.tsx';
 
@@ -17,7 +19,7 @@ export interface PatternGridProps {
   onSelect?: (head: { layer: number; head: number }) => void;
   /** Values are differences (e.g. clean − corrupted): diverging colours, symmetric around 0 over the whole grid. */
   signed?: boolean;
-  /** Pixel size of one thumbnail. */
+  /** Pixel size of one thumbnail (larger when its patterns have more cells than that size shows readably). */
   size?: number;
   testId?: string;
 }
@@ -32,23 +34,30 @@ const SCORE_SCALE: ColorScale = {
   color: (v) => (Number.isFinite(v) ? `rgb(${Math.round(255 - 25 * clamp01(v))},${Math.round(237 - 150 * clamp01(v))},${Math.round(213 - 190 * clamp01(v))})` : '#e6e6e6'),
 };
 
-export function PatternGrid({ patterns, overlay, selected, onSelect, signed, size = 72, testId }: PatternGridProps) {
+export function PatternGrid({ patterns, overlay, selected, onSelect, signed, size: baseSize = 72, testId }: PatternGridProps) {
   const colour = useMemo(() => (signed ? makeScale(patterns.flatMap((heads) => heads.flatMap((p) => p)), { kind: 'diverging' }) : PROB), [signed, patterns]);
   const nLayers = patterns.length;
   const nHeads = Math.max(0, ...patterns.map((l) => l.length));
+  const size = thumbnailSide(baseSize, Math.max(0, ...patterns.flatMap((heads) => heads.map((p) => p.length))));
   const overlayScale = overlay ? SCORE_SCALE : null;
   const gap = 12;
   const labelW = 34;
   const headH = 16;
   const scoreH = overlay ? 14 : 0;
   const cellH = size + scoreH + gap;
-  const width = labelW + nHeads * (size + gap);
+  const gridW = nHeads * (size + gap);
   const legendY = headH + nLayers * cellH + 14;
-  // The score legend goes beside the attention legend when both fit, else below it.
-  const legendW = Math.min(200, width - labelW);
-  const scoreBeside = labelW + 2 * legendW + 150 <= width;
-  const scoreX = scoreBeside ? labelW + legendW + 150 : labelW;
+  const legendW = 160;
+  const legendLabel = signed ? 'Δ attention probability' : 'attention probability';
+  const scoreLabel = overlay && `frame: ${overlay.name}`;
+  // Each legend takes its bar or its caption, whichever is wider; the score legend goes beside the attention one when both fit over the grid, else below it.
+  const legendSpan = legendWidth(legendLabel, colour.kind, legendW);
+  const scoreSpan = scoreLabel ? legendWidth(scoreLabel, SCORE_SCALE.kind, legendW) : 0;
+  const legendGap = 30;
+  const scoreBeside = legendSpan + legendGap + scoreSpan <= gridW;
+  const scoreX = scoreBeside ? labelW + legendSpan + legendGap : labelW;
   const scoreY = scoreBeside ? legendY : legendY + 44;
+  const width = labelW + Math.max(gridW, scoreBeside ? legendSpan + legendGap + scoreSpan : Math.max(legendSpan, scoreSpan)) + 4;
   const height = (overlay ? scoreY : legendY) + 32;
   const legendId = `pg${useId().replace(/[^\w]/g, '')}`;
   return (
@@ -68,14 +77,14 @@ export function PatternGrid({ patterns, overlay, selected, onSelect, signed, siz
               const isSel = selected?.layer === l && selected?.head === h;
               const score = overlay?.values[l]?.[h];
               return (
-                <g key={h} className="thumb" data-layer={l} data-head={h} style={{ cursor: onSelect ? 'pointer' : 'default' }} onClick={onSelect ? () => onSelect({ layer: l, head: h }) : undefined}>
+                <g key={h} className="thumb" data-layer={l} data-head={h} data-cells={n} style={{ cursor: onSelect ? 'pointer' : 'default' }} onClick={onSelect ? () => onSelect({ layer: l, head: h }) : undefined}>
                   <title>{`L${l}H${h}${score !== undefined ? ` · ${overlay?.name} ${formatValue(score)}` : ''}`}</title>
                   {overlayScale && score !== undefined && <rect x={x - 4} y={y - 4} width={size + 8} height={size + 8} fill={overlayScale.color(score)} />}
                   <rect x={x} y={y} width={size} height={size} fill="#fff" />
                   {pattern.map((row, q) =>
                     row.map((p, k) => (k <= q || p !== 0 ? <rect key={`${q}-${k}`} x={x + k * px} y={y + q * px} width={px + 0.2} height={px + 0.2} fill={colour.color(p)} /> : null)),
                   )}
-                  <rect x={x} y={y} width={size} height={size} fill="none" stroke={isSel ? '#f59e0b' : '#bbb'} strokeWidth={isSel ? 3 : 1} className={isSel ? 'selected' : undefined} />
+                  <rect x={x} y={y} width={size} height={size} fill="none" stroke={isSel ? '#f59e0b' : '#bbb'} strokeWidth={isSel ? 3 : 1} className={isSel ? 'outline selected' : 'outline'} />
                   {overlay && score !== undefined && (
                     <text x={x + size / 2} y={y + size + 12} fontSize={10} textAnchor="middle" fill="#333">{cellNumber(score)}</text>
                   )}
@@ -84,8 +93,8 @@ export function PatternGrid({ patterns, overlay, selected, onSelect, signed, siz
             })}
           </g>
         ))}
-        <ColorLegend scale={colour} label={signed ? 'Δ attention probability' : 'attention probability'} x={labelW} y={legendY} width={legendW} id={legendId} />
-        {overlayScale && overlay && <ColorLegend scale={overlayScale} label={`frame: ${overlay.name}`} x={scoreX} y={scoreY} width={legendW} id={`${legendId}score`} />}
+        <ColorLegend scale={colour} label={legendLabel} x={labelW} y={legendY} width={legendW} id={legendId} />
+        {overlayScale && scoreLabel && <ColorLegend scale={overlayScale} label={scoreLabel} x={scoreX} y={scoreY} width={legendW} id={`${legendId}score`} />}
       </svg>
     </div>
   );

@@ -34,6 +34,15 @@ export function ProgressBar({ progress, label, onCancel }: { progress?: JobProgr
   );
 }
 
+/** Where a cancelled job's progress bar was: what was cancelled, so an empty result does not look like a silent failure. */
+export function Cancelled({ what }: { what: string }) {
+  return (
+    <div className="status" role="status" data-testid="cancelled">
+      {what}: cancelled
+    </div>
+  );
+}
+
 export function Placeholder({ children }: { children: ReactNode }) {
   return <div className="placeholder">{children}</div>;
 }

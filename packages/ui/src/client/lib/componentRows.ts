@@ -43,6 +43,22 @@ export interface ComponentSources {
   patching?: PatchingResult;
 }
 
+/** What the DLA and ablation columns measure, in the legends' words. */
+export interface ComponentUnits {
+  dla: string;
+  ablation: string;
+}
+
+/**
+ * The columns' units, decided by the boxes the requests are built from (an answer and a wrong
+ * token add the logit difference), not by which results have arrived: the caption means the same
+ * before and after the ablation runs are computed.
+ */
+export function componentUnits(boxes: { answer?: string; wrong?: string }): ComponentUnits {
+  const metric = !!boxes.answer && !!boxes.wrong;
+  return { dla: metric ? 'logit[answer] − logit[wrong]' : 'logit[answer]', ablation: metric ? 'Δ logit diff' : 'Δ loss' };
+}
+
 /** An MLP is patched one position at a time: its row shows the position with the largest effect. */
 function strongest(values: readonly number[] | undefined): number | undefined {
   if (!values || values.length === 0) return undefined;

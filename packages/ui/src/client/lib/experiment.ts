@@ -75,6 +75,8 @@ export function viewToExperiment(state: ViewState, model: ModelSummary): ExportO
 /**
  * The view that shows `experiment` on one of `models`, or why the dashboard cannot show it.
  * Only what the experiment says is changed; the rest of the view (the other prompt, colours) stays.
+ * `ran` flags the experiment's own button-started computation (and only it), so the import runs
+ * it as a link to the same view would; the lens and the head scores run by themselves.
  */
 export function experimentToView(experiment: Experiment, models: readonly ModelSummary[]): ImportOutcome {
   const model = findModel(experiment.model.id, models);
@@ -99,14 +101,14 @@ export function experimentToView(experiment: Experiment, models: readonly ModelS
     case 'lens': {
       const prompt = promptText(experiment.prompts.prompt, 'prompts.prompt');
       if (typeof prompt !== 'string') return prompt;
-      return { view: { ...view, view: 'lens', run: 'clean', prompt, ...(experiment.target !== undefined && { answer: tokenText(experiment.target) }) } };
+      return { view: { ...view, view: 'lens', run: 'clean', prompt, ran: [], ...(experiment.target !== undefined && { answer: tokenText(experiment.target) }) } };
     }
     case 'head-scores': {
       const { seqLen, batch } = experiment.prompts.repeatedRandomTokens;
       if (seqLen !== undefined || batch !== undefined || experiment.seed !== undefined) {
         return refuse('prompts.repeatedRandomTokens', 'the attention view scores heads at the server defaults (no seqLen, batch or seed)');
       }
-      return { view: { ...view, view: 'attention', overlay: 'induction' } };
+      return { view: { ...view, view: 'attention', overlay: 'induction', ran: [] } };
     }
     case 'ablation':
     case 'ablation-sweep': {
@@ -124,10 +126,10 @@ export function experimentToView(experiment: Experiment, models: readonly ModelS
       if (experiment.kind === 'ablation-sweep') {
         if (experiment.layers !== undefined) return refuse('layers', 'the dashboard sweeps every layer');
         if (experiment.loss === false) return refuse('loss', 'false; the dashboard sweep always computes the loss');
-        return { view: { ...common, ablate: [] } };
+        return { view: { ...common, ablate: [], ran: ['sweep'] } };
       }
       if (experiment.mlps.length > 0) return refuse('mlps', 'the ablation view ablates heads (MLP ablation is in the component table)');
-      return { view: { ...common, ablate: experiment.heads } };
+      return { view: { ...common, ablate: experiment.heads, ran: ['ablate'] } };
     }
     case 'patching': {
       const { patch } = experiment;
@@ -141,7 +143,7 @@ export function experimentToView(experiment: Experiment, models: readonly ModelS
       if (typeof corrupted !== 'string') return corrupted;
       const metric = metricFields(experiment.metric, 'metric');
       if ('refused' in metric) return metric;
-      return { view: { ...view, view: 'patching', prompt: clean, corrupted, patch: patch.kind as PatchViewKind, patchCell: null, ...metric } };
+      return { view: { ...view, view: 'patching', prompt: clean, corrupted, patch: patch.kind as PatchViewKind, patchCell: null, ...metric, ran: ['patch'] } };
     }
   }
 }

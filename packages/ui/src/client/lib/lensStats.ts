@@ -23,19 +23,26 @@ export interface StatInfo {
   domain?: [number, number];
   /** Signed values (a difference): always a diverging scale, white at 0. */
   signed?: boolean;
-  /** Lower is "more confident" (rank, entropy, KL): the legend says so. */
-  lowerIsBetter?: boolean;
+  /** What a lower value means, for statistics read downwards (rank, entropy, KL): the caption says so. */
+  lowerMeans?: string;
   needs?: 'answer' | 'answer+wrong';
 }
 
 export const STAT_INFO: Record<LensStat, StatInfo> = {
   top: { label: 'top-token probability', domain: [0, 1] },
   target: { label: 'answer probability', domain: [0, 1], needs: 'answer' },
-  rank: { label: 'answer rank (0 = top)', lowerIsBetter: true, needs: 'answer' },
-  entropy: { label: 'entropy (nats)', lowerIsBetter: true },
-  kl: { label: 'KL(final ‖ layer) (nats)', lowerIsBetter: true },
+  rank: { label: 'answer rank (0 = top)', lowerMeans: 'the answer ranked higher', needs: 'answer' },
+  entropy: { label: 'entropy (nats)', lowerMeans: 'more confident' },
+  // KL(final ‖ layer) measures how far this layer's reading is from the model's output, not how sure it is.
+  kl: { label: 'KL(final ‖ layer) (nats)', lowerMeans: "closer to the final layer's prediction" },
   logitdiff: { label: 'logit[answer] − logit[wrong]', signed: true, needs: 'answer+wrong' },
 };
+
+/** What the colour of a lens panel shows, for its caption: the statistic, and what lower means when that is the way to read it. */
+export function colourMeaning(stat: LensStat): string {
+  const { label, lowerMeans } = STAT_INFO[stat];
+  return lowerMeans ? `${label} (lower = ${lowerMeans})` : label;
+}
 
 /** Why a statistic has no grid: something not set yet, or an error (a box the server refused). */
 export interface Unavailable {

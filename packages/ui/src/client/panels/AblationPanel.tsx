@@ -12,7 +12,7 @@ import { RunPicker } from './RunPicker.tsx';
 export type Which = 'clean' | 'corrupted';
 
 export function asView<T>(entry: RequestEntry<T>): RequestView<T> {
-  return { data: entry.data, loading: entry.status === 'loading', error: entry.error, progress: entry.progress };
+  return { data: entry.data, loading: entry.status === 'loading', error: entry.error, progress: entry.progress, cancelled: entry.cancelled };
 }
 
 /** The prompt a run choice reads: the clean one or the corrupted one. */

@@ -2,18 +2,18 @@
 import type { AttentionRequest, AttentionResponse, HeadRef, HeadScoresResponse, Prompt } from '../../api/index.ts';
 import { ErrorBox, Loading, Placeholder } from '../charts/Status.tsx';
 import { namingBoxes, promptBoxes } from '../lib/fieldNames.ts';
+import { thumbnailCells } from '../lib/thumbnails.ts';
 import { usesCorrupted } from '../lib/runs.ts';
 import { requestKey, useRequest } from '../state/requests.ts';
 import { useSession, type Session } from '../state/session.tsx';
 import { AttentionView } from '../views/AttentionView.tsx';
 import { RunPicker } from './RunPicker.tsx';
 
-const THUMBNAIL_SIZE = 24;
-
 function useAttention(session: Session, prompt: Prompt | null, which: 'clean' | 'corrupted', head: HeadRef | null | 'grid') {
   const { api, model } = session;
+  const thumbnailSize = thumbnailCells(model.config.nLayers * model.config.nHeads);
   const body: AttentionRequest | null =
-    prompt === null || head === null ? null : head === 'grid' ? { model: model.id, prompt, thumbnails: true, thumbnailSize: THUMBNAIL_SIZE } : { model: model.id, prompt, layer: head.layer, heads: [head.head] };
+    prompt === null || head === null ? null : head === 'grid' ? { model: model.id, prompt, thumbnails: true, thumbnailSize } : { model: model.id, prompt, layer: head.layer, heads: [head.head] };
   return useRequest<AttentionResponse>(body && requestKey('attention', body), (s) => namingBoxes(api.call('attention', body!, undefined, s), promptBoxes(which)), { auto: true });
 }
 

@@ -1,7 +1,7 @@
 /** Gathers DLA and ablation (head sweep + each MLP) on both prompts, and patching, for the component table. */
 import type { AblateRequest, AblateResponse, AttributionRequest, AttributionResponse } from '../../api/index.ts';
-import { ErrorBox, Placeholder, ProgressBar } from '../charts/Status.tsx';
-import { sortKey } from '../lib/componentRows.ts';
+import { Cancelled, ErrorBox, Placeholder, ProgressBar } from '../charts/Status.tsx';
+import { componentUnits, sortKey } from '../lib/componentRows.ts';
 import { namingBoxes, promptBoxes } from '../lib/fieldNames.ts';
 import { requestKey, useRequest } from '../state/requests.ts';
 import { useSession, type Session } from '../state/session.tsx';
@@ -59,6 +59,7 @@ export function ComponentsPanel() {
         {session.corrupted === null && <span className="status">set a corrupted prompt (and answer + wrong) for the corrupted, Δ and patching columns</span>}
       </div>
       {running.map(([label, r]) => {
+        if (r.cancelled) return <Cancelled key={label} what={label} />;
         if (r.status !== 'loading') return null;
         const cancel = () => {
           r.cancel();
@@ -72,6 +73,7 @@ export function ComponentsPanel() {
         clean={{ attribution: attribution.clean.data, sweep: sweep.clean.data, mlpAblations: mlps.clean.data }}
         corrupted={{ attribution: attribution.corrupted.data, sweep: sweep.corrupted.data, mlpAblations: mlps.corrupted.data }}
         patching={patching.data}
+        units={componentUnits(session)}
         sort={sortKey(state.sort)}
         desc={state.desc}
         onSort={(sort, desc) => update({ sort, desc })}

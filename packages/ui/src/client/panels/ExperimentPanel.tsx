@@ -29,6 +29,9 @@ export function ExperimentPanel({ models }: { models: readonly ModelSummary[] })
       const outcome = experimentToView(parseExperimentText(await file.text(), file.name), models);
       if ('refused' in outcome) setNotice({ kind: 'error', text: `${file.name}: ${outcome.refused}` });
       else {
+        // A flag already set for other inputs does not survive new inputs (state/ranFlags.ts): clear the flags
+        // first, so the import's own computation is flagged afresh and runs, as its link would.
+        update({ ran: [] });
         update(outcome.view);
         setNotice({ kind: 'ok', text: `imported ${file.name}` });
       }

@@ -14,6 +14,8 @@ export interface RequestEntry<T> {
   data?: T;
   error?: string;
   progress?: JobProgress;
+  /** Stopped by cancel() (idle again, without a result): views say so until it is started again. */
+  cancelled?: boolean;
 }
 
 export type Runner<T> = (signal: AbortSignal, onProgress: (p: JobProgress) => void) => Promise<T>;
@@ -74,7 +76,7 @@ export class RequestStore {
     const entry = this.entries.get(key);
     if (entry?.status !== 'loading') return;
     entry.controller?.abort();
-    this.set(key, { status: 'idle' });
+    this.set(key, { status: 'idle', cancelled: true });
   }
 }
 

@@ -9,7 +9,7 @@ import type { AblateResponse, AblationSweepResult, ConfigSummary, HeadRef, JobPr
 import { ChartFrame } from '../charts/ChartFrame.tsx';
 import { formatValue, makeScale, type ColorScale } from '../charts/colorScale.ts';
 import { cellNumber, Heatmap } from '../charts/Heatmap.tsx';
-import { ErrorBox, Loading, Placeholder, ProgressBar } from '../charts/Status.tsx';
+import { Cancelled, ErrorBox, Loading, Placeholder, ProgressBar } from '../charts/Status.tsx';
 import { TopTokensBar } from '../charts/TopTokensBar.tsx';
 import { sweepMeasure, sweepPanel, type SweepMeasure } from '../lib/ablationPanels.ts';
 import { matrixCsv } from '../lib/exportData.ts';
@@ -21,6 +21,7 @@ export interface RequestView<T> {
   loading: boolean;
   error?: string;
   progress?: JobProgress;
+  cancelled?: boolean;
 }
 
 type Which = 'clean' | 'corrupted';
@@ -92,7 +93,11 @@ export function AblationView(props: AblationViewProps) {
     </div>
   );
   const progress = used.map((w) =>
-    sweep[w].loading ? <ProgressBar key={w} progress={sweep[w].progress} label={`sweeping heads on the ${w} prompt`} onCancel={() => props.onCancelSweep(w)} /> : null,
+    sweep[w].loading ? (
+      <ProgressBar key={w} progress={sweep[w].progress} label={`sweeping heads on the ${w} prompt`} onCancel={() => props.onCancelSweep(w)} />
+    ) : sweep[w].cancelled ? (
+      <Cancelled key={w} what={`sweep on the ${w} prompt`} />
+    ) : null,
   );
   const errors = used.map((w) => (sweep[w].error ? <ErrorBox key={w} error={`sweep on the ${w} prompt: ${sweep[w].error}`} onRetry={props.onSweep} /> : null));
   const gridPanels = panels.map((p) => <SweepGrid key={p} panel={p} {...props} values={grids.get(p)!.values} label={grids.get(p)!.label} scale={scales[p]} />);

@@ -9,16 +9,21 @@ import { useMemo } from 'react';
 import type { ConfigSummary, PatchingResult } from '../../api/index.ts';
 import { ChartFrame } from '../charts/ChartFrame.tsx';
 import { ColorLegend } from '../charts/ColorLegend.tsx';
+import { legendWidth } from '../charts/legendLayout.ts';
 import { formatValue, makeScale, textColorOn, type ColorScale } from '../charts/colorScale.ts';
-import { COLUMN_GROUPS, columnValues, componentRows, sortRows, VALUE_COLUMNS, type ColumnGroup, type ColumnKey, type ComponentRow, type RunSources, type ValueColumn } from '../lib/componentRows.ts';
+import { COLUMN_GROUPS, columnValues, componentRows, sortRows, VALUE_COLUMNS, type ColumnGroup, type ColumnKey, type ComponentRow, type ComponentUnits, type RunSources, type ValueColumn } from '../lib/componentRows.ts';
 
 export type RowAction = 'ablate' | 'patch' | 'pattern';
+
+const LEGEND_BAR = 150;
 
 export interface ComponentTableViewProps {
   config: ConfigSummary;
   clean: RunSources;
   corrupted: RunSources;
   patching?: PatchingResult;
+  /** What the DLA and ablation columns measure (componentUnits of the boxes the requests use). */
+  units: ComponentUnits;
   sort: ColumnKey;
   desc: boolean;
   onSort: (key: ColumnKey, desc: boolean) => void;
@@ -56,15 +61,15 @@ export function ComponentTableView(props: ComponentTableViewProps) {
   );
   const isGroupStart = (c: ValueColumn) => COLUMN_GROUPS.some((g) => g.columns[0] === c);
   const groupOf = (c: ValueColumn) => COLUMN_GROUPS.find((g) => (g.columns as readonly ValueColumn[]).includes(c))!.key;
-  const usesMetric = !!(props.clean.sweep?.metricDelta ?? props.corrupted.sweep?.metricDelta);
-  const ablationUnit = usesMetric ? 'Δ logit diff' : 'Δ loss';
-  const dlaUnit = props.clean.attribution?.wrongToken ? 'logit[answer] − logit[wrong]' : 'logit[answer]';
+  const { dla: dlaUnit, ablation: ablationUnit } = props.units;
   const groupLabel: Record<ColumnGroup, string> = { dla: 'direct logit attribution', ablation: 'ablation effect', patching: 'patching effect' };
   // The units go in the legends, one per group.
   const legendLabel: Record<ColumnGroup, string> = { dla: `DLA: ${dlaUnit}`, ablation: `ablation: ${ablationUnit}`, patching: 'patching: normalised' };
   const sortBy = (k: ColumnKey) => props.onSort(k, sort === k ? !desc : k !== 'name');
   const arrow = (k: ColumnKey) => (sort === k ? (desc ? ' ▼' : ' ▲') : '');
-  const LEGEND_STEP = 330;
+  // Side by side, each as wide as its bar or caption (whichever is wider), 30 px apart.
+  const legendX = COLUMN_GROUPS.reduce<number[]>((xs, g, i) => [...xs, i === 0 ? 4 : xs[i - 1] + legendWidth(legendLabel[COLUMN_GROUPS[i - 1].key], 'diverging', LEGEND_BAR) + 30], []);
+  const legendsW = legendX[legendX.length - 1] + legendWidth(legendLabel[COLUMN_GROUPS[COLUMN_GROUPS.length - 1].key], 'diverging', LEGEND_BAR) + 4;
 
   return (
     <ChartFrame
@@ -77,9 +82,9 @@ export function ComponentTableView(props: ComponentTableViewProps) {
         json: () => sorted,
       }}
     >
-      <svg data-legend width={COLUMN_GROUPS.length * LEGEND_STEP} height={44} fontFamily="system-ui, sans-serif" data-testid="component-legend" role="img" aria-label="colour scales">
+      <svg data-legend width={legendsW} height={44} fontFamily="system-ui, sans-serif" data-testid="component-legend" role="img" aria-label="colour scales">
         {COLUMN_GROUPS.map((g, i) => (
-          <ColorLegend key={g.key} scale={scales[g.key]} label={legendLabel[g.key]} x={4 + i * LEGEND_STEP} y={16} width={150} id={`component-legend-${g.key}`} />
+          <ColorLegend key={g.key} scale={scales[g.key]} label={legendLabel[g.key]} x={legendX[i]} y={16} width={LEGEND_BAR} id={`component-legend-${g.key}`} />
         ))}
       </svg>
       <div style={{ maxHeight: 620, overflow: 'auto' }}>

@@ -11,7 +11,7 @@ import { Heatmap, showWhitespace, type Cell } from '../charts/Heatmap.tsx';
 import { ErrorBox, Placeholder } from '../charts/Status.tsx';
 import { TopTokensBar } from '../charts/TopTokensBar.tsx';
 import { matrixCsv } from '../lib/exportData.ts';
-import { lensPanel, lensRowLabel, lensScaleOptions, STAT_INFO, type LensBundle, type Unavailable } from '../lib/lensStats.ts';
+import { colourMeaning, lensPanel, lensRowLabel, lensScaleOptions, STAT_INFO, type LensBundle, type Unavailable } from '../lib/lensStats.ts';
 import { PANEL_LABEL, panelsFor, panelTestId, type Panel } from '../lib/runs.ts';
 import type { LensStat, RunChoice } from '../state/viewState.ts';
 
@@ -107,8 +107,7 @@ function LensChart({ panel, run, stat, values, scale, clean, corrupted, selected
     ) : (
       <>
         Each row reads the residual stream before that layer (final: the model's output) through the final norm and unembedding.
-        Cell text: top next-token prediction{panel === 'diff' ? ' (clean)' : ''}. Colour: {label}
-        {info.lowerIsBetter ? ' (lower = more confident)' : ''}.
+        Cell text: top next-token prediction{panel === 'diff' ? ' (clean)' : ''}. Colour: {panel === 'diff' ? label : colourMeaning(stat)}.
         {lens.targetToken ? ` Answer token: ${JSON.stringify(lens.targetToken.token)} (#${lens.targetToken.id}).` : ''}
       </>
     );

@@ -7,7 +7,7 @@ import type { PatchingResult, TokenizeResponse } from '../../api/index.ts';
 import { ChartFrame } from '../charts/ChartFrame.tsx';
 import { extent, formatValue, makeScale } from '../charts/colorScale.ts';
 import { cellNumber, Heatmap, showWhitespace, type Cell } from '../charts/Heatmap.tsx';
-import { ErrorBox, Placeholder, ProgressBar } from '../charts/Status.tsx';
+import { Cancelled, ErrorBox, Placeholder, ProgressBar } from '../charts/Status.tsx';
 import { TokenChips, tokenDiff } from '../charts/TokenChips.tsx';
 import { matrixCsv } from '../lib/exportData.ts';
 import { PATCH_VIEW_KINDS, type PatchViewKind } from '../state/viewState.ts';
@@ -125,6 +125,7 @@ export function PatchingView(props: PatchingViewProps) {
           }
         >
           {result.loading && <ProgressBar progress={result.progress} label="patching" onCancel={props.onCancel} />}
+          {result.cancelled && <Cancelled what="patching" />}
           {result.error && <ErrorBox error={result.error} onRetry={props.onRun} />}
           {result.data && !grid && <Placeholder>this result has no {KIND_LABEL[kind]} — run patching again for this kind</Placeholder>}
           {result.data && (
