@@ -1,14 +1,8 @@
 import './chainedOps.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { ActivationCache } from './cache.ts';
-import { Attention } from './components/attention.ts';
-import type { AttentionInputs, LayerKeyValues } from './components/attention.ts';
-import { Block } from './components/block.ts';
-import { Embed, PosEmbed } from './components/embed.ts';
-import { Mlp } from './components/mlp.ts';
-import { Norm } from './components/norm.ts';
-import { Rotary } from './components/rotary.ts';
-import { Unembed } from './components/unembed.ts';
+import type { LayerKeyValues } from './components/attention.ts';
+import type { TransformerInputs } from './components/transformer.ts';
 import { validateConfig } from './config.ts';
 import type { ModelConfig } from './config.ts';
 import { HookPoint } from './hooks/hookPoint.ts';
@@ -16,6 +10,8 @@ import type { ForwardHook, HookFunction } from './hooks/hookPoint.ts';
 import { assertHookName, estimateCacheBytes as activationCacheBytes, hookNamesFor, selectHookNames } from './hooks/names.ts';
 import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
+import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
+import type { TfjsTransformer } from './engine/tfjsTransformer.ts';
 import { Parameters } from './parameters.ts';
 import { seededRandom, sampleToken } from './sampling.ts';
 import type { SamplingOptions } from './sampling.ts';
@@ -128,12 +124,7 @@ export class HookedTransformer {
   readonly hookPoints: ReadonlyMap<HookName, HookPoint>;
   private readonly names: HookName[];
   private readonly parameters: Parameters;
-  private readonly embed: Embed;
-  private readonly posEmbed: PosEmbed | undefined;
-  private readonly rotary: Rotary | undefined;
-  readonly blocks: readonly Block[];
-  private readonly lnFinal: Norm;
-  private readonly unembed: Unembed;
+  private readonly tfjs: TfjsTransformer;
   private persistentHooks: RegisteredHook[] = [];
   private readonly trainable: boolean;
 
@@ -145,28 +136,9 @@ export class HookedTransformer {
     this.parameters = new Parameters(this.config, weights, this.source, options.trainable ?? false);
     this.names = hookNamesFor(this.config);
     this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
-    const p = this.parameters;
-    const cfg = this.config;
-    const norm = (prefix: string) => new Norm(cfg.normType, cfg.eps, p.get(`${prefix}.w`), p.optional(`${prefix}.b`), `${prefix}.`);
     const trainable = options.trainable ?? false;
     this.trainable = trainable;
-    this.embed = new Embed(p.get('embed.W_E'), trainable);
-    this.posEmbed = cfg.positional === 'learned' ? new PosEmbed(p.get('pos_embed.W_pos'), trainable) : undefined;
-    this.rotary = cfg.positional === 'rotary' ? new Rotary(cfg.nCtx, cfg.rotaryDim, cfg.rotaryBase, cfg.rotaryPairing) : undefined;
-    this.blocks = Array.from({ length: cfg.nLayers }, (_, layer) => {
-      const b = `blocks.${layer}`;
-      const attention = new Attention(cfg, layer, {
-        W_Q: p.get(`${b}.attn.W_Q`), W_K: p.get(`${b}.attn.W_K`), W_V: p.get(`${b}.attn.W_V`), W_O: p.get(`${b}.attn.W_O`),
-        b_Q: p.optional(`${b}.attn.b_Q`), b_K: p.optional(`${b}.attn.b_K`), b_V: p.optional(`${b}.attn.b_V`), b_O: p.optional(`${b}.attn.b_O`),
-      }, this.rotary, trainable);
-      const mlp = cfg.attnOnly ? undefined : new Mlp(cfg, layer, {
-        W_in: p.get(`${b}.mlp.W_in`), W_gate: p.optional(`${b}.mlp.W_gate`), W_out: p.get(`${b}.mlp.W_out`),
-        b_in: p.optional(`${b}.mlp.b_in`), b_out: p.optional(`${b}.mlp.b_out`),
-      });
-      return new Block(layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp);
-    });
-    this.lnFinal = norm('ln_final');
-    this.unembed = new Unembed(p.get('unembed.W_U'), p.optional('unembed.b_U'));
+    this.tfjs = buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), trainable);
   }
 
   /** Every hook point name, in forward order. */
@@ -357,7 +329,7 @@ export class HookedTransformer {
     tokens: TokensInput,
     options: ForwardOptions & LossOptions & { returnType?: ReturnType },
     extraHooks: readonly RegisteredHook[],
-    keyValues?: LayerKeyValues[],
+    keyValues?: LayerKeyValues<tf.Tensor>[],
     positionOffset = 0,
   ): tf.Tensor | { logits: tf.Tensor3D; loss: tf.Tensor } {
     const cfg = this.config;
@@ -386,27 +358,19 @@ export class HookedTransformer {
     const pastLength = positionOffset;
 
     return tf.tidy(() => {
-      const tokenTensor = tf.tensor2d(rows, [batch, length], 'int32');
-      const positions = tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32');
       const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
-      const inputs: AttentionInputs = {
-        positions,
+      const inputs: TransformerInputs<tf.Tensor> = {
+        tokens: tf.tensor2d(rows, [batch, length], 'int32'),
+        positions: tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32'),
         maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
         hasPadding: mask !== undefined && mask.some((row) => row.includes(0)),
+        realTokens: mask && this.config.positional === 'learned' ? tf.tensor3d(mask.map((row) => row.map((real) => [real])), [batch, length, 1]) : undefined,
+        residual: startAtLayer > 0 ? options.residual : undefined,
+        unembedPositions: options.unembedPositions ? tf.tensor1d([...options.unembedPositions], 'int32') : undefined,
       };
-      let residual: tf.Tensor3D;
-      if (startAtLayer > 0) {
-        residual = options.residual!;
-      } else {
-        residual = this.embed.forward(tokenTensor, ctx);
-        if (this.posEmbed) residual = residual.add(this.posEmbed.forward(positions, ctx, mask));
-      }
-      for (let layer = startAtLayer; layer < stopAtLayer; layer++) {
-        residual = this.blocks[layer].forward(residual, ctx, inputs, keyValues?.[layer]);
-      }
-      if (stopAtLayer < cfg.nLayers) return residual;
-      const normalized = this.lnFinal.forward(residual, ctx);
-      const logits = this.unembed.forward(options.unembedPositions ? tf.gather(normalized, tf.tensor1d([...options.unembedPositions], 'int32'), 1) as tf.Tensor3D : normalized);
+      const output = this.tfjs.transformer.forward(ctx, inputs, startAtLayer, stopAtLayer, keyValues);
+      if (stopAtLayer < cfg.nLayers) return output as tf.Tensor3D;
+      const logits = output as tf.Tensor3D;
       if (returnType === 'logits') return logits;
       const loss = nextTokenLoss(logits, rows, mask, options.perTokenLoss ?? false, this.trainable);
       return returnType === 'loss' ? loss : { logits, loss };
@@ -435,7 +399,7 @@ export class HookedTransformer {
     const random = seededRandom(options.seed ?? 0);
     const stopTokens = this.stopTokenIds();
     const stopAtEos = options.stopAtEos ?? true;
-    const keyValues: LayerKeyValues[] = this.blocks.map(() => ({}));
+    const keyValues: LayerKeyValues<tf.Tensor>[] = Array.from({ length: this.config.nLayers }, () => ({}));
     const extra: RegisteredHook[] = (options.fwdHooks ?? []).map(([selector, fn]) => {
       if (typeof selector === 'string') this.checkHookName(selector);
       return { selector, fn };
@@ -465,7 +429,7 @@ export class HookedTransformer {
         input = [next];
       }
     } finally {
-      for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor4D => t !== undefined));
+      for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor => t !== undefined));
     }
     const visible = newTokens.filter((id) => !stopTokens.includes(id));
     return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '', stopReason };
@@ -491,8 +455,7 @@ export class HookedTransformer {
 
   dispose(): void {
     this.parameters.dispose();
-    this.rotary?.dispose();
-    for (const block of this.blocks) block.attn.dispose();
+    this.tfjs.dispose();
   }
 }
 
