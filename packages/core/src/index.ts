@@ -21,4 +21,6 @@ export { TokensError } from './tokens.ts';
 export type { TokensInput } from './tokens.ts';
 export { seededRandom } from './sampling.ts';
 export { loadModel } from './loadModel.ts';
+export { chooseEngine, ENGINE_ENV, ENGINE_NAMES, EngineError } from './engine/select.ts';
+export type { EngineChoice, EngineName } from './engine/select.ts';
 export type { LoadModelOptions } from './loadModel.ts';

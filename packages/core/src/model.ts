@@ -10,12 +10,16 @@ import type { ForwardHook, HookFunction } from './hooks/hookPoint.ts';
 import { assertHookName, estimateCacheBytes as activationCacheBytes, hookNamesFor, selectHookNames } from './hooks/names.ts';
 import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
-import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
+import { buildTfjsTransformer, fuseAttention } from './engine/tfjsTransformer.ts';
+import { OnnxTransformer } from './engine/onnxTransformer.ts';
+import type { HostFusedAttention } from './engine/onnxTransformer.ts';
+import { chooseEngine, EngineError } from './engine/select.ts';
+import type { EngineChoice, EngineName } from './engine/select.ts';
 import type { TfjsTransformer } from './engine/tfjsTransformer.ts';
 import { Parameters } from './parameters.ts';
 import { seededRandom, sampleToken } from './sampling.ts';
 import type { SamplingOptions } from './sampling.ts';
-import { attentionMaskBias, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
+import { attentionMaskBias, attentionMaskBiasData, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
 import type { TokensInput } from './tokens.ts';
 import type { Tokenizer } from './tokenizers/types.ts';
 import type { WeightMap } from './weights.ts';
@@ -100,7 +104,12 @@ interface ModelOptions {
   source?: string;
   /** Weights as tf.Variables, for training (see `trainableVariables`, `exportWeights`). */
   trainable?: boolean;
+  /** The engine that runs forward passes; default: HOOKLENS_ENGINE, else tfjs. A trainable model runs on tfjs. */
+  engine?: EngineName;
 }
+
+/** runWithCache's own hook functions: they only read, so the onnx engine makes their points graph outputs. */
+const cacheReaders = new WeakSet<HookFunction>();
 
 /**
  * A decoder-only transformer with a named hook point on every activation, after
@@ -127,6 +136,9 @@ export class HookedTransformer {
   private readonly tfjs: TfjsTransformer;
   private persistentHooks: RegisteredHook[] = [];
   private readonly trainable: boolean;
+  /** The engine that runs forward passes, and how it reads in a status line. */
+  readonly engine: EngineChoice;
+  private readonly onnx: OnnxTransformer | undefined;
 
   constructor(config: ModelConfig, weights: WeightMap, options: ModelOptions = {}) {
     this.config = validateConfig({ ...config });
@@ -139,6 +151,23 @@ export class HookedTransformer {
     const trainable = options.trainable ?? false;
     this.trainable = trainable;
     this.tfjs = buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), trainable);
+    if (trainable && options.engine === 'onnx') throw new EngineError('a trainable model runs on the tfjs engine (the onnx engine has no gradients)');
+    this.engine = trainable ? chooseEngine('tfjs') : chooseEngine(options.engine);
+    this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
+  }
+
+  /** A layer's fused Q/K/V weights on the host, for the onnx engine. */
+  private hostFusedAttention(layer: number): HostFusedAttention {
+    const b = `blocks.${layer}.attn`;
+    const p = this.parameters;
+    return tf.tidy(() => {
+      const fused = fuseAttention(this.config, {
+        W_Q: p.get(`${b}.W_Q`), W_K: p.get(`${b}.W_K`), W_V: p.get(`${b}.W_V`), W_O: p.get(`${b}.W_O`),
+        b_Q: p.optional(`${b}.b_Q`), b_K: p.optional(`${b}.b_K`), b_V: p.optional(`${b}.b_V`),
+      });
+      const host = (t: tf.Tensor) => ({ shape: t.shape.slice(), data: (t.dataSync() as Float32Array).slice() });
+      return { qkv: host(fused.qkv), qkvBias: fused.qkvBias && host(fused.qkvBias) };
+    });
   }
 
   /** Every hook point name, in forward order. */
@@ -310,7 +339,11 @@ export class HookedTransformer {
   runWithCache(tokens: TokensInput, options: ForwardOptions & { names?: HookSelector } = {}): { logits: tf.Tensor3D; cache: ActivationCache } {
     const selected = selectHookNames(this.names, options.names ?? (() => true));
     const store = new Map<HookName, tf.Tensor>();
-    const cacheHooks: RegisteredHook[] = selected.map((name) => ({ selector: name, fn: (activation) => { store.set(name, tf.keep(activation.clone())); } }));
+    const cacheHooks: RegisteredHook[] = selected.map((name) => {
+      const fn: HookFunction = (activation) => { store.set(name, tf.keep(activation.clone())); };
+      cacheReaders.add(fn);
+      return { selector: name, fn };
+    });
     try {
       const logits = this.run(tokens, options, cacheHooks) as tf.Tensor3D;
       return { logits, cache: new ActivationCache(store) };
@@ -354,21 +387,42 @@ export class HookedTransformer {
       const bad = options.unembedPositions.find((position) => !Number.isInteger(position) || position < 0 || position >= length);
       if (bad !== undefined) throw new RangeError(`unembedPositions: position ${bad} is outside [0, ${length})`);
     }
-    const ctx = new RunContext(this.hookPoints, this.activeHooks(extraHooks));
+    const active = this.activeHooks(extraHooks);
+    const ctx = new RunContext(this.hookPoints, active);
     const pastLength = positionOffset;
+    const hasPadding = mask !== undefined && mask.some((row) => row.includes(0));
+    const learnedPadding = mask && cfg.positional === 'learned' ? mask : undefined;
 
     return tf.tidy(() => {
       const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
-      const inputs: TransformerInputs<tf.Tensor> = {
-        tokens: tf.tensor2d(rows, [batch, length], 'int32'),
-        positions: tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32'),
-        maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
-        hasPadding: mask !== undefined && mask.some((row) => row.includes(0)),
-        realTokens: mask && this.config.positional === 'learned' ? tf.tensor3d(mask.map((row) => row.map((real) => [real])), [batch, length, 1]) : undefined,
-        residual: startAtLayer > 0 ? options.residual : undefined,
-        unembedPositions: options.unembedPositions ? tf.tensor1d([...options.unembedPositions], 'int32') : undefined,
-      };
-      const output = this.tfjs.transformer.forward(ctx, inputs, startAtLayer, stopAtLayer, keyValues);
+      let output: tf.Tensor;
+      if (this.onnx && !keyValues) {
+        const reads: string[] = [];
+        const edits: string[] = [];
+        for (const [name, functions] of active) (functions.every((fn) => cacheReaders.has(fn)) ? reads : edits).push(name);
+        output = this.onnx.forward({
+          rows,
+          positions: positionIds(mask, batch, length, positionOffset),
+          maskBias: attentionMaskBiasData(keyMask, batch, length, pastLength + length),
+          hasPadding,
+          realTokens: learnedPadding,
+          startAtLayer,
+          stopAtLayer,
+          residual: startAtLayer > 0 ? (options.residual!.dataSync() as Float32Array).slice() : undefined,
+          unembedPositions: options.unembedPositions,
+        }, { reads, edits, call: (name, value) => ctx.hook(name, value) });
+      } else {
+        const inputs: TransformerInputs<tf.Tensor> = {
+          tokens: tf.tensor2d(rows, [batch, length], 'int32'),
+          positions: tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32'),
+          maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
+          hasPadding,
+          realTokens: learnedPadding ? tf.tensor3d(learnedPadding.map((row) => row.map((real) => [real])), [batch, length, 1]) : undefined,
+          residual: startAtLayer > 0 ? options.residual : undefined,
+          unembedPositions: options.unembedPositions ? tf.tensor1d([...options.unembedPositions], 'int32') : undefined,
+        };
+        output = this.tfjs.transformer.forward(ctx, inputs, startAtLayer, stopAtLayer, keyValues);
+      }
       if (stopAtLayer < cfg.nLayers) return output as tf.Tensor3D;
       const logits = output as tf.Tensor3D;
       if (returnType === 'logits') return logits;
@@ -456,6 +510,7 @@ export class HookedTransformer {
   dispose(): void {
     this.parameters.dispose();
     this.tfjs.dispose();
+    this.onnx?.dispose();
   }
 }
 
