@@ -346,7 +346,8 @@ export class HookedTransformer {
     });
     try {
       const logits = this.run(tokens, options, cacheHooks) as tf.Tensor3D;
-      return { logits, cache: new ActivationCache(store) };
+      // In forward order: the onnx engine hands over read points after edited ones.
+      return { logits, cache: new ActivationCache(new Map(selected.filter((name) => store.has(name)).map((name) => [name, store.get(name)!]))) };
     } catch (error) {
       tf.dispose([...store.values()]);
       throw error;
