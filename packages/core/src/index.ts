@@ -21,6 +21,7 @@ export { TokensError } from './tokens.ts';
 export type { TokensInput } from './tokens.ts';
 export { seededRandom } from './sampling.ts';
 export { loadModel } from './loadModel.ts';
-export { chooseEngine, ENGINE_ENV, ENGINE_NAMES, EngineError } from './engine/select.ts';
+export { chooseEngine, engineLine, ENGINE_ENV, ENGINE_NAMES, EngineError } from './engine/select.ts';
+export { ortAvailability } from './engine/ort.ts';
 export type { EngineChoice, EngineName } from './engine/select.ts';
 export type { LoadModelOptions } from './loadModel.ts';

@@ -46,3 +46,12 @@ export function onnxDescription(): string {
   const threads = ortThreads();
   return `onnx (CPU, ${threads} thread${threads === 1 ? '' : 's'})`;
 }
+
+/**
+ * The status line's engine part: `onnx (CPU, 2 threads)` on the onnx engine; on tfjs its
+ * backend's description, followed by why onnx is unavailable when it is.
+ */
+export function engineLine(engine: EngineChoice, tfjsBackend: string): string {
+  if (engine.name === 'onnx') return engine.description;
+  return engine.onnxUnavailable ? `${tfjsBackend} (onnx engine unavailable: ${engine.onnxUnavailable})` : tfjsBackend;
+}
