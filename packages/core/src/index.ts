@@ -23,5 +23,6 @@ export { seededRandom } from './sampling.ts';
 export { loadModel } from './loadModel.ts';
 export { chooseEngine, engineLine, ENGINE_ENV, ENGINE_NAMES, EngineError } from './engine/select.ts';
 export { ortAvailability } from './engine/ort.ts';
+export { onnxMatMul } from './engine/matMulProbe.ts';
 export type { EngineChoice, EngineName } from './engine/select.ts';
 export type { LoadModelOptions } from './loadModel.ts';

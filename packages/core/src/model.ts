@@ -10,7 +10,8 @@ import type { ForwardHook, HookFunction } from './hooks/hookPoint.ts';
 import { assertHookName, estimateCacheBytes as activationCacheBytes, hookNamesFor, selectHookNames } from './hooks/names.ts';
 import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
-import { buildTfjsTransformer, fuseAttention } from './engine/tfjsTransformer.ts';
+import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
+import { fuseHostAttention } from './engine/hostFuse.ts';
 import { OnnxTransformer } from './engine/onnxTransformer.ts';
 import type { HostFusedAttention } from './engine/onnxTransformer.ts';
 import { chooseEngine, EngineError } from './engine/select.ts';
@@ -108,8 +109,11 @@ interface ModelOptions {
   engine?: EngineName;
 }
 
-/** runWithCache's own hook functions: they only read, so the onnx engine makes their points graph outputs. */
-const cacheReaders = new WeakSet<HookFunction>();
+/**
+ * runWithCache's own hook functions, with the store each one fills: they only read, so the
+ * onnx engine makes their points graph outputs and hands the stores its tensors, uncopied.
+ */
+const cacheStores = new WeakMap<HookFunction, (activation: tf.Tensor) => void>();
 
 /**
  * A decoder-only transformer with a named hook point on every activation, after
@@ -133,7 +137,7 @@ export class HookedTransformer {
   readonly hookPoints: ReadonlyMap<HookName, HookPoint>;
   private readonly names: HookName[];
   private readonly parameters: Parameters;
-  private readonly tfjs: TfjsTransformer;
+  private tfjsBuilt: TfjsTransformer | undefined;
   private persistentHooks: RegisteredHook[] = [];
   private readonly trainable: boolean;
   /** The engine that runs forward passes, and how it reads in a status line. */
@@ -150,24 +154,23 @@ export class HookedTransformer {
     this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
     const trainable = options.trainable ?? false;
     this.trainable = trainable;
-    this.tfjs = buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), trainable);
     if (trainable && options.engine === 'onnx') throw new EngineError('a trainable model runs on the tfjs engine (the onnx engine has no gradients)');
     this.engine = trainable ? chooseEngine('tfjs') : chooseEngine(options.engine);
     this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
+    if (!this.onnx) this.tfjs();
   }
 
-  /** A layer's fused Q/K/V weights on the host, for the onnx engine. */
+  /** The component tree on tfjs tensors; on the onnx engine built only when needed (generation). */
+  private tfjs(): TfjsTransformer {
+    this.tfjsBuilt ??= buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), this.trainable);
+    return this.tfjsBuilt;
+  }
+
+  /** A layer's fused Q/K/V weights on the host, for the onnx engine (built without tfjs). */
   private hostFusedAttention(layer: number): HostFusedAttention {
     const b = `blocks.${layer}.attn`;
-    const p = this.parameters;
-    return tf.tidy(() => {
-      const fused = fuseAttention(this.config, {
-        W_Q: p.get(`${b}.W_Q`), W_K: p.get(`${b}.W_K`), W_V: p.get(`${b}.W_V`), W_O: p.get(`${b}.W_O`),
-        b_Q: p.optional(`${b}.b_Q`), b_K: p.optional(`${b}.b_K`), b_V: p.optional(`${b}.b_V`),
-      });
-      const host = (t: tf.Tensor) => ({ shape: t.shape.slice(), data: (t.dataSync() as Float32Array).slice() });
-      return { qkv: host(fused.qkv), qkvBias: fused.qkvBias && host(fused.qkvBias) };
-    });
+    const host = (name: string) => this.parameters.hostTensor(`${b}.${name}`);
+    return fuseHostAttention(this.config, { W_Q: host('W_Q')!, W_K: host('W_K')!, W_V: host('W_V')!, b_Q: host('b_Q'), b_K: host('b_K'), b_V: host('b_V') });
   }
 
   /** Every hook point name, in forward order. */
@@ -341,7 +344,7 @@ export class HookedTransformer {
     const store = new Map<HookName, tf.Tensor>();
     const cacheHooks: RegisteredHook[] = selected.map((name) => {
       const fn: HookFunction = (activation) => { store.set(name, tf.keep(activation.clone())); };
-      cacheReaders.add(fn);
+      cacheStores.set(fn, (activation) => { store.set(name, tf.keep(activation)); });
       return { selector: name, fn };
     });
     try {
@@ -394,13 +397,14 @@ export class HookedTransformer {
     const hasPadding = mask !== undefined && mask.some((row) => row.includes(0));
     const learnedPadding = mask && cfg.positional === 'learned' ? mask : undefined;
 
+    const tfjs = this.onnx && !keyValues ? undefined : this.tfjs();
     return tf.tidy(() => {
       const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
       let output: tf.Tensor;
       if (this.onnx && !keyValues) {
         const reads: string[] = [];
         const edits: string[] = [];
-        for (const [name, functions] of active) (functions.every((fn) => cacheReaders.has(fn)) ? reads : edits).push(name);
+        for (const [name, functions] of active) (functions.every((fn) => cacheStores.has(fn)) ? reads : edits).push(name);
         output = this.onnx.forward({
           rows,
           positions: positionIds(mask, batch, length, positionOffset),
@@ -411,7 +415,15 @@ export class HookedTransformer {
           stopAtLayer,
           residual: startAtLayer > 0 ? (options.residual!.dataSync() as Float32Array).slice() : undefined,
           unembedPositions: options.unembedPositions,
-        }, { reads, edits, call: (name, value) => ctx.hook(name, value) });
+        }, {
+          reads,
+          edits,
+          edit: (name, value) => ctx.hook(name, value),
+          read: (name, value) => {
+            const stores = active.get(name as HookName)!.map((fn) => cacheStores.get(fn)!);
+            stores.forEach((store, index) => store(index === stores.length - 1 ? value : value.clone()));
+          },
+        });
       } else {
         const inputs: TransformerInputs<tf.Tensor> = {
           tokens: tf.tensor2d(rows, [batch, length], 'int32'),
@@ -422,7 +434,7 @@ export class HookedTransformer {
           residual: startAtLayer > 0 ? options.residual : undefined,
           unembedPositions: options.unembedPositions ? tf.tensor1d([...options.unembedPositions], 'int32') : undefined,
         };
-        output = this.tfjs.transformer.forward(ctx, inputs, startAtLayer, stopAtLayer, keyValues);
+        output = tfjs!.transformer.forward(ctx, inputs, startAtLayer, stopAtLayer, keyValues);
       }
       if (stopAtLayer < cfg.nLayers) return output as tf.Tensor3D;
       const logits = output as tf.Tensor3D;
@@ -461,6 +473,8 @@ export class HookedTransformer {
     });
     const newTokens: number[] = [];
     let stopReason: GenerateStopReason = 'max-new-tokens';
+    // The onnx engine generates on tfjs (key/value cache) for now: its weights go to tfjs for this call only.
+    const borrowed = this.onnx && !this.tfjsBuilt ? this.parameters.materialized() : undefined;
     try {
       let input = promptIds;
       let offset = 0;
@@ -485,6 +499,11 @@ export class HookedTransformer {
       }
     } finally {
       for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor => t !== undefined));
+      if (borrowed) {
+        this.tfjsBuilt?.dispose();
+        this.tfjsBuilt = undefined;
+        this.parameters.release(borrowed);
+      }
     }
     const visible = newTokens.filter((id) => !stopTokens.includes(id));
     return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '', stopReason };
@@ -510,7 +529,7 @@ export class HookedTransformer {
 
   dispose(): void {
     this.parameters.dispose();
-    this.tfjs.dispose();
+    this.tfjsBuilt?.dispose();
     this.onnx?.dispose();
   }
 }

@@ -35,8 +35,10 @@ export interface OnnxForwardRequest {
 export interface OnnxHookPlan {
   reads: readonly string[];
   edits: readonly string[];
-  /** Calls the point's hook functions on `value`; returns what the forward continues with. */
-  call(name: string, value: tf.Tensor): tf.Tensor;
+  /** Calls an edited point's hook functions on `value`; returns what the forward continues with. */
+  edit(name: string, value: tf.Tensor): tf.Tensor;
+  /** Hands a read point's value to its readers, which keep it. */
+  read(name: string, value: tf.Tensor): void;
 }
 
 /** A layer's fused attention weights on the host. */
@@ -148,11 +150,11 @@ export class OnnxTransformer {
       for (const cut of segment.cuts) {
         const pre = values.get(cut.pre)!;
         const activation = toTf(pre);
-        const replaced = hooks.call(cut.name, activation);
+        const replaced = hooks.edit(cut.name, activation);
         values.set(cut.post, replaced === activation ? pre : ortTensor('float32', (replaced.dataSync() as Float32Array).slice(), replaced.shape));
       }
     }
-    for (const [name, value] of plan.reads) hooks.call(name, toTf(values.get(value)!));
+    for (const [name, value] of plan.reads) hooks.read(name, toTf(values.get(value)!));
     return toTf(values.get(plan.result)!);
   }
 

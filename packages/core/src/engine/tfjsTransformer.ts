@@ -59,7 +59,7 @@ export function buildTfjsTransformer(config: ModelConfig, parameter: (name: stri
   let rotary: { cos: tf.Tensor; sin: tf.Tensor } | undefined;
   if (config.positional === 'rotary') {
     const tables = rotaryTables(config.nCtx, config.rotaryDim, config.rotaryBase);
-    rotary = { cos: tf.tensor2d(tables.cos, tables.shape), sin: tf.tensor2d(tables.sin, tables.shape) };
+    rotary = { cos: tf.keep(tf.tensor2d(tables.cos, tables.shape)), sin: tf.keep(tf.tensor2d(tables.sin, tables.shape)) };
     owned.push(rotary.cos, rotary.sin);
   }
   const transformer = new Transformer(ops, config, {
@@ -67,11 +67,11 @@ export function buildTfjsTransformer(config: ModelConfig, parameter: (name: stri
     rotary,
     fused: (_, weights) => {
       if (trainable) return undefined;
-      const fused = tf.tidy(() => {
-        const built = fuseAttention(config, weights);
-        return [built.qkv, built.output, built.qkvBias] as const;
-      });
-      const [qkv, output, qkvBias] = fused;
+      // Kept: the tree may be built inside a forward pass' tf.tidy.
+      const { qkv, output, qkvBias } = tf.tidy(() => ({ ...fuseAttention(config, weights) })) as FusedAttentionWeights<tf.Tensor>;
+      tf.keep(qkv);
+      tf.keep(output);
+      if (qkvBias) tf.keep(qkvBias);
       owned.push(qkv, output, ...(qkvBias ? [qkvBias] : []));
       return { qkv, output, qkvBias };
     },
