@@ -38,7 +38,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     const globals = globalOptions(values);
     // Every model a command loads (one, several served, an experiment's) runs on that engine.
     if (globals.engine !== undefined) process.env[ENGINE_ENV] = globals.engine;
-    chooseEngine(); // onnx asked for where it cannot load: its reason, before any work
+    // An engine asked for that cannot run (unknown, or onnx where it does not load): its reason, before any work.
+    if (process.env[ENGINE_ENV]) chooseEngine();
     await command.run(values, globals);
     return 0;
   } catch (error) {
