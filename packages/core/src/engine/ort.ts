@@ -1,5 +1,8 @@
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+// Node built-ins are looked up at run time, not imported, so core still bundles for browsers (no onnx there).
+type NodeBuiltins = {
+  getBuiltinModule?: ((id: 'node:module') => typeof import('node:module')) & ((id: 'node:os') => typeof import('node:os'));
+};
+const node = typeof process === 'undefined' ? undefined : (process as unknown as NodeBuiltins);
 
 /**
  * onnxruntime-node's native binding, used directly: its InferenceSession runs synchronously
@@ -38,8 +41,12 @@ let availability: OrtAvailability | undefined;
 
 function load(): OrtAvailability {
   if (availability) return availability;
+  if (!node?.getBuiltinModule) {
+    availability = { available: false, reason: 'the onnx engine needs Node.js 20.16 or later' };
+    return availability;
+  }
   try {
-    const require = createRequire(import.meta.url);
+    const require = node.getBuiltinModule('node:module').createRequire(import.meta.url);
     const binding = require('onnxruntime-node/dist/binding.js') as {
       binding: { InferenceSession: new () => BindingSession };
       initOrt: () => void;
@@ -76,7 +83,7 @@ function requireRuntime(): Runtime {
 /** Intra-op threads: HOOKLENS_THREADS, else every core the process may use. */
 export function ortThreads(): number {
   const fromEnv = Number(typeof process === 'undefined' ? undefined : process.env.HOOKLENS_THREADS);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism();
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : (node?.getBuiltinModule?.('node:os').availableParallelism() ?? 1);
 }
 
 export function ortTensor(type: 'float32' | 'int32' | 'bool', data: OrtTensor['data'], dims: readonly number[]): OrtTensor {
