@@ -89,7 +89,10 @@ const cases: Case[] = [
 const STORIES = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
 if (existsSync(STORIES)) cases.push({ name: 'llama2.c stories260K (real checkpoint)', vocab: 512, make: () => readLlama2cFixture(STORIES) });
 
-describe.each(cases)('parity: $name', ({ name, make, vocab }) => {
+// Every case runs on both engines: eager tfjs and ONNX Runtime (the same components traced into a graph).
+const ENGINES = ['tfjs', 'onnx'] as const;
+
+describe.each(cases.flatMap((c) => ENGINES.map((engine) => ({ ...c, engine }))))('parity ($engine): $name', ({ name, make, vocab, engine }) => {
   let fixture: Fixture;
   let model: HookedTransformer;
   const rng = new Rng(name.length * 7919);
@@ -97,7 +100,8 @@ describe.each(cases)('parity: $name', ({ name, make, vocab }) => {
 
   beforeAll(async () => {
     fixture = make(mkdtempSync(join(scratch, 'case-')));
-    model = await loadModel(fixture.dir);
+    model = await loadModel(fixture.dir, { engine });
+    expect(model.engine.name).toBe(engine);
   });
   afterAll(() => model?.dispose());
 
@@ -114,7 +118,7 @@ describe.each(cases)('parity: $name', ({ name, make, vocab }) => {
     logits.dispose();
     cache.dispose();
     expect(tf.memory().numTensors, 'tensors left after disposing logits and cache').toBe(before);
-    console.log(`parity ${name}: worst |model - reference| = ${worst.error.toExponential(2)} at ${worst.where}`);
+    console.log(`parity (${engine}) ${name}: worst |model - reference| = ${worst.error.toExponential(2)} at ${worst.where}`);
     expect(worst.error, `worst at ${worst.where}`).toBeLessThan(TOLERANCE);
   });
 
@@ -177,13 +181,13 @@ describe.each(cases)('parity: $name', ({ name, make, vocab }) => {
   });
 });
 
-describe('parity: gpt2 with the real 50257-token GPT-2 tokenizer', () => {
+describe.each(ENGINES)('parity (%s): gpt2 with the real 50257-token GPT-2 tokenizer', (engine) => {
   let fixture: Fixture;
   let model: HookedTransformer;
 
   beforeAll(async () => {
     fixture = writeTinyGpt2(mkdtempSync(join(scratch, 'tok-')), { seed: 401, vocab: GPT2_VOCAB, nLayers: 1, withTokenizer: true });
-    model = await loadModel(fixture.dir);
+    model = await loadModel(fixture.dir, { engine });
   });
   afterAll(() => model?.dispose());
 

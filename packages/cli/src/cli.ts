@@ -1,5 +1,5 @@
-import { BACKEND_NAMES } from '@hooklens/core';
-import type { BackendName } from '@hooklens/core';
+import { BACKEND_NAMES, chooseEngine, ENGINE_ENV, ENGINE_NAMES } from '@hooklens/core';
+import type { BackendName, EngineName } from '@hooklens/core';
 import { parseOptions } from './args.ts';
 import type { OptionSpec } from './args.ts';
 import { GLOBAL_OPTIONS } from './commands/command.ts';
@@ -35,7 +35,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const values = parseOptions(rest, specs, command.name);
-    await command.run(values, globalOptions(values));
+    const globals = globalOptions(values);
+    // Every model a command loads (one, several served, an experiment's) runs on that engine.
+    if (globals.engine !== undefined) process.env[ENGINE_ENV] = globals.engine;
+    // An engine asked for that cannot run (unknown, or onnx where it does not load): its reason, before any work.
+    if (process.env[ENGINE_ENV]) chooseEngine();
+    await command.run(values, globals);
     return 0;
   } catch (error) {
     return reportError(error, verbose);
@@ -68,7 +73,11 @@ function globalOptions(values: Record<string, unknown>): GlobalOptions {
   if (backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new UsageError(`unknown backend '${backend}' for --backend; valid backends: ${BACKEND_NAMES.join(', ')}`);
   }
-  return { backend: backend as BackendName | undefined, verbose: values.verbose === true };
+  const engine = values.engine as string | undefined;
+  if (engine !== undefined && !(ENGINE_NAMES as readonly string[]).includes(engine)) {
+    throw new UsageError(`unknown engine '${engine}' for --engine; valid engines: ${ENGINE_NAMES.join(', ')}`);
+  }
+  return { backend: backend as BackendName | undefined, engine: engine as EngineName | undefined, verbose: values.verbose === true };
 }
 
 /** One line on stderr: `hooklens: <message>`; the stack only with --verbose. */

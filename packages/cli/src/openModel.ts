@@ -1,14 +1,17 @@
-import { initBackend, loadModel } from '@hooklens/core';
+import { chooseEngine, engineLine, initBackend, loadModel } from '@hooklens/core';
 import { resolveModel } from '@hooklens/core/hub';
 import type { BackendInfo, HookedTransformer } from '@hooklens/core';
 import { stringOption } from './args.ts';
 import type { OptionValues } from './args.ts';
 import type { GlobalOptions } from './commands/command.ts';
 
-/** Starts the backend and names it on stderr, so stdout stays clean for pipes. */
+/**
+ * Starts the tfjs backend and names the engine that runs models on stderr (`onnx (CPU, 2
+ * threads)`, or the tfjs backend), so stdout stays clean for pipes.
+ */
 export async function startBackend(globals: GlobalOptions): Promise<BackendInfo> {
   const backend = await initBackend(globals.backend);
-  process.stderr.write(`backend: ${backend.description}\n`);
+  process.stderr.write(`backend: ${engineLine(chooseEngine(globals.engine), backend.description)}\n`);
   return backend;
 }
 

@@ -21,4 +21,8 @@ export { TokensError } from './tokens.ts';
 export type { TokensInput } from './tokens.ts';
 export { seededRandom } from './sampling.ts';
 export { loadModel } from './loadModel.ts';
+export { chooseEngine, engineLine, ENGINE_ENV, ENGINE_NAMES, EngineError } from './engine/select.ts';
+export { ortAvailability } from './engine/ort.ts';
+export { onnxMatMul } from './engine/matMulProbe.ts';
+export type { EngineChoice, EngineName } from './engine/select.ts';
 export type { LoadModelOptions } from './loadModel.ts';

@@ -1,5 +1,6 @@
 import { initBackend } from './backend/index.ts';
 import type { BackendName } from './backend/index.ts';
+import type { EngineName } from './engine/select.ts';
 import { loadCheckpoint } from './io/detect.ts';
 import { HookedTransformer } from './model.ts';
 import { processWeights } from './process.ts';
@@ -13,6 +14,8 @@ export interface LoadModelOptions {
   processing?: ProcessingOptions;
   /** Force a backend; default: HOOKLENS_BACKEND or the best installed one. */
   backend?: BackendName;
+  /** Force an engine (tfjs or onnx); default: HOOKLENS_ENGINE, else tfjs. */
+  engine?: EngineName;
 }
 
 /**
@@ -33,5 +36,5 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   const { config, weights } = options.processing
     ? processWeights(checkpoint.config, checkpoint.weights, options.processing)
     : checkpoint;
-  return new HookedTransformer(config, weights, { tokenizer, source: checkpoint.source });
+  return new HookedTransformer(config, weights, { tokenizer, source: checkpoint.source, engine: options.engine });
 }

@@ -1,14 +1,8 @@
 import './chainedOps.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { ActivationCache } from './cache.ts';
-import { Attention } from './components/attention.ts';
-import type { AttentionInputs, LayerKeyValues } from './components/attention.ts';
-import { Block } from './components/block.ts';
-import { Embed, PosEmbed } from './components/embed.ts';
-import { Mlp } from './components/mlp.ts';
-import { Norm } from './components/norm.ts';
-import { Rotary } from './components/rotary.ts';
-import { Unembed } from './components/unembed.ts';
+import type { LayerKeyValues } from './components/attention.ts';
+import type { TransformerInputs } from './components/transformer.ts';
 import { validateConfig } from './config.ts';
 import type { ModelConfig } from './config.ts';
 import { HookPoint } from './hooks/hookPoint.ts';
@@ -16,10 +10,17 @@ import type { ForwardHook, HookFunction } from './hooks/hookPoint.ts';
 import { assertHookName, estimateCacheBytes as activationCacheBytes, hookNamesFor, selectHookNames } from './hooks/names.ts';
 import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
+import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
+import { fuseHostAttention } from './engine/hostFuse.ts';
+import { OnnxTransformer } from './engine/onnxTransformer.ts';
+import type { HostFusedAttention } from './engine/onnxTransformer.ts';
+import { chooseEngine, EngineError } from './engine/select.ts';
+import type { EngineChoice, EngineName } from './engine/select.ts';
+import type { TfjsTransformer } from './engine/tfjsTransformer.ts';
 import { Parameters } from './parameters.ts';
 import { seededRandom, sampleToken } from './sampling.ts';
 import type { SamplingOptions } from './sampling.ts';
-import { attentionMaskBias, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
+import { attentionMaskBias, attentionMaskBiasData, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
 import type { TokensInput } from './tokens.ts';
 import type { Tokenizer } from './tokenizers/types.ts';
 import type { WeightMap } from './weights.ts';
@@ -104,7 +105,15 @@ interface ModelOptions {
   source?: string;
   /** Weights as tf.Variables, for training (see `trainableVariables`, `exportWeights`). */
   trainable?: boolean;
+  /** The engine that runs forward passes; default: HOOKLENS_ENGINE, else tfjs. A trainable model runs on tfjs. */
+  engine?: EngineName;
 }
+
+/**
+ * runWithCache's own hook functions, with the store each one fills: they only read, so the
+ * onnx engine makes their points graph outputs and hands the stores its tensors, uncopied.
+ */
+const cacheStores = new WeakMap<HookFunction, (activation: tf.Tensor) => void>();
 
 /**
  * A decoder-only transformer with a named hook point on every activation, after
@@ -128,14 +137,12 @@ export class HookedTransformer {
   readonly hookPoints: ReadonlyMap<HookName, HookPoint>;
   private readonly names: HookName[];
   private readonly parameters: Parameters;
-  private readonly embed: Embed;
-  private readonly posEmbed: PosEmbed | undefined;
-  private readonly rotary: Rotary | undefined;
-  readonly blocks: readonly Block[];
-  private readonly lnFinal: Norm;
-  private readonly unembed: Unembed;
+  private tfjsBuilt: TfjsTransformer | undefined;
   private persistentHooks: RegisteredHook[] = [];
   private readonly trainable: boolean;
+  /** The engine that runs forward passes, and how it reads in a status line. */
+  readonly engine: EngineChoice;
+  private readonly onnx: OnnxTransformer | undefined;
 
   constructor(config: ModelConfig, weights: WeightMap, options: ModelOptions = {}) {
     this.config = validateConfig({ ...config });
@@ -145,28 +152,25 @@ export class HookedTransformer {
     this.parameters = new Parameters(this.config, weights, this.source, options.trainable ?? false);
     this.names = hookNamesFor(this.config);
     this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
-    const p = this.parameters;
-    const cfg = this.config;
-    const norm = (prefix: string) => new Norm(cfg.normType, cfg.eps, p.get(`${prefix}.w`), p.optional(`${prefix}.b`), `${prefix}.`);
     const trainable = options.trainable ?? false;
     this.trainable = trainable;
-    this.embed = new Embed(p.get('embed.W_E'), trainable);
-    this.posEmbed = cfg.positional === 'learned' ? new PosEmbed(p.get('pos_embed.W_pos'), trainable) : undefined;
-    this.rotary = cfg.positional === 'rotary' ? new Rotary(cfg.nCtx, cfg.rotaryDim, cfg.rotaryBase, cfg.rotaryPairing) : undefined;
-    this.blocks = Array.from({ length: cfg.nLayers }, (_, layer) => {
-      const b = `blocks.${layer}`;
-      const attention = new Attention(cfg, layer, {
-        W_Q: p.get(`${b}.attn.W_Q`), W_K: p.get(`${b}.attn.W_K`), W_V: p.get(`${b}.attn.W_V`), W_O: p.get(`${b}.attn.W_O`),
-        b_Q: p.optional(`${b}.attn.b_Q`), b_K: p.optional(`${b}.attn.b_K`), b_V: p.optional(`${b}.attn.b_V`), b_O: p.optional(`${b}.attn.b_O`),
-      }, this.rotary, trainable);
-      const mlp = cfg.attnOnly ? undefined : new Mlp(cfg, layer, {
-        W_in: p.get(`${b}.mlp.W_in`), W_gate: p.optional(`${b}.mlp.W_gate`), W_out: p.get(`${b}.mlp.W_out`),
-        b_in: p.optional(`${b}.mlp.b_in`), b_out: p.optional(`${b}.mlp.b_out`),
-      });
-      return new Block(layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp);
-    });
-    this.lnFinal = norm('ln_final');
-    this.unembed = new Unembed(p.get('unembed.W_U'), p.optional('unembed.b_U'));
+    if (trainable && options.engine === 'onnx') throw new EngineError('a trainable model runs on the tfjs engine (the onnx engine has no gradients)');
+    this.engine = trainable ? chooseEngine('tfjs') : chooseEngine(options.engine);
+    this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
+    if (!this.onnx) this.tfjs();
+  }
+
+  /** The component tree on tfjs tensors; on the onnx engine built only when needed (generation). */
+  private tfjs(): TfjsTransformer {
+    this.tfjsBuilt ??= buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), this.trainable);
+    return this.tfjsBuilt;
+  }
+
+  /** A layer's fused Q/K/V weights on the host, for the onnx engine (built without tfjs). */
+  private hostFusedAttention(layer: number): HostFusedAttention {
+    const b = `blocks.${layer}.attn`;
+    const host = (name: string) => this.parameters.hostTensor(`${b}.${name}`);
+    return fuseHostAttention(this.config, { W_Q: host('W_Q')!, W_K: host('W_K')!, W_V: host('W_V')!, b_Q: host('b_Q'), b_K: host('b_K'), b_V: host('b_V') });
   }
 
   /** Every hook point name, in forward order. */
@@ -338,10 +342,15 @@ export class HookedTransformer {
   runWithCache(tokens: TokensInput, options: ForwardOptions & { names?: HookSelector } = {}): { logits: tf.Tensor3D; cache: ActivationCache } {
     const selected = selectHookNames(this.names, options.names ?? (() => true));
     const store = new Map<HookName, tf.Tensor>();
-    const cacheHooks: RegisteredHook[] = selected.map((name) => ({ selector: name, fn: (activation) => { store.set(name, tf.keep(activation.clone())); } }));
+    const cacheHooks: RegisteredHook[] = selected.map((name) => {
+      const fn: HookFunction = (activation) => { store.set(name, tf.keep(activation.clone())); };
+      cacheStores.set(fn, (activation) => { store.set(name, tf.keep(activation)); });
+      return { selector: name, fn };
+    });
     try {
       const logits = this.run(tokens, options, cacheHooks) as tf.Tensor3D;
-      return { logits, cache: new ActivationCache(store) };
+      // In forward order: the onnx engine hands over read points after edited ones.
+      return { logits, cache: new ActivationCache(new Map(selected.filter((name) => store.has(name)).map((name) => [name, store.get(name)!]))) };
     } catch (error) {
       tf.dispose([...store.values()]);
       throw error;
@@ -357,7 +366,7 @@ export class HookedTransformer {
     tokens: TokensInput,
     options: ForwardOptions & LossOptions & { returnType?: ReturnType },
     extraHooks: readonly RegisteredHook[],
-    keyValues?: LayerKeyValues[],
+    keyValues?: LayerKeyValues<tf.Tensor>[],
     positionOffset = 0,
   ): tf.Tensor | { logits: tf.Tensor3D; loss: tf.Tensor } {
     const cfg = this.config;
@@ -382,31 +391,53 @@ export class HookedTransformer {
       const bad = options.unembedPositions.find((position) => !Number.isInteger(position) || position < 0 || position >= length);
       if (bad !== undefined) throw new RangeError(`unembedPositions: position ${bad} is outside [0, ${length})`);
     }
-    const ctx = new RunContext(this.hookPoints, this.activeHooks(extraHooks));
+    const active = this.activeHooks(extraHooks);
+    const ctx = new RunContext(this.hookPoints, active);
     const pastLength = positionOffset;
+    const hasPadding = mask !== undefined && mask.some((row) => row.includes(0));
+    const learnedPadding = mask && cfg.positional === 'learned' ? mask : undefined;
 
+    const tfjs = this.onnx && !keyValues ? undefined : this.tfjs();
     return tf.tidy(() => {
-      const tokenTensor = tf.tensor2d(rows, [batch, length], 'int32');
-      const positions = tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32');
       const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
-      const inputs: AttentionInputs = {
-        positions,
-        maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
-        hasPadding: mask !== undefined && mask.some((row) => row.includes(0)),
-      };
-      let residual: tf.Tensor3D;
-      if (startAtLayer > 0) {
-        residual = options.residual!;
+      let output: tf.Tensor;
+      if (this.onnx && !keyValues) {
+        const reads: string[] = [];
+        const edits: string[] = [];
+        for (const [name, functions] of active) (functions.every((fn) => cacheStores.has(fn)) ? reads : edits).push(name);
+        output = this.onnx.forward({
+          rows,
+          positions: positionIds(mask, batch, length, positionOffset),
+          maskBias: attentionMaskBiasData(keyMask, batch, length, pastLength + length),
+          hasPadding,
+          realTokens: learnedPadding,
+          startAtLayer,
+          stopAtLayer,
+          residual: startAtLayer > 0 ? (options.residual!.dataSync() as Float32Array).slice() : undefined,
+          unembedPositions: options.unembedPositions,
+        }, {
+          reads,
+          edits,
+          edit: (name, value) => ctx.hook(name, value),
+          read: (name, value) => {
+            const stores = active.get(name as HookName)!.map((fn) => cacheStores.get(fn)!);
+            stores.forEach((store, index) => store(index === stores.length - 1 ? value : value.clone()));
+          },
+        });
       } else {
-        residual = this.embed.forward(tokenTensor, ctx);
-        if (this.posEmbed) residual = residual.add(this.posEmbed.forward(positions, ctx, mask));
+        const inputs: TransformerInputs<tf.Tensor> = {
+          tokens: tf.tensor2d(rows, [batch, length], 'int32'),
+          positions: tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32'),
+          maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
+          hasPadding,
+          realTokens: learnedPadding ? tf.tensor3d(learnedPadding.map((row) => row.map((real) => [real])), [batch, length, 1]) : undefined,
+          residual: startAtLayer > 0 ? options.residual : undefined,
+          unembedPositions: options.unembedPositions ? tf.tensor1d([...options.unembedPositions], 'int32') : undefined,
+        };
+        output = tfjs!.transformer.forward(ctx, inputs, startAtLayer, stopAtLayer, keyValues);
       }
-      for (let layer = startAtLayer; layer < stopAtLayer; layer++) {
-        residual = this.blocks[layer].forward(residual, ctx, inputs, keyValues?.[layer]);
-      }
-      if (stopAtLayer < cfg.nLayers) return residual;
-      const normalized = this.lnFinal.forward(residual, ctx);
-      const logits = this.unembed.forward(options.unembedPositions ? tf.gather(normalized, tf.tensor1d([...options.unembedPositions], 'int32'), 1) as tf.Tensor3D : normalized);
+      if (stopAtLayer < cfg.nLayers) return output as tf.Tensor3D;
+      const logits = output as tf.Tensor3D;
       if (returnType === 'logits') return logits;
       const loss = nextTokenLoss(logits, rows, mask, options.perTokenLoss ?? false, this.trainable);
       return returnType === 'loss' ? loss : { logits, loss };
@@ -435,13 +466,15 @@ export class HookedTransformer {
     const random = seededRandom(options.seed ?? 0);
     const stopTokens = this.stopTokenIds();
     const stopAtEos = options.stopAtEos ?? true;
-    const keyValues: LayerKeyValues[] = this.blocks.map(() => ({}));
+    const keyValues: LayerKeyValues<tf.Tensor>[] = Array.from({ length: this.config.nLayers }, () => ({}));
     const extra: RegisteredHook[] = (options.fwdHooks ?? []).map(([selector, fn]) => {
       if (typeof selector === 'string') this.checkHookName(selector);
       return { selector, fn };
     });
     const newTokens: number[] = [];
     let stopReason: GenerateStopReason = 'max-new-tokens';
+    // The onnx engine generates on tfjs (key/value cache) for now: its weights go to tfjs for this call only.
+    const borrowed = this.onnx && !this.tfjsBuilt ? this.parameters.materialized() : undefined;
     try {
       let input = promptIds;
       let offset = 0;
@@ -465,7 +498,12 @@ export class HookedTransformer {
         input = [next];
       }
     } finally {
-      for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor4D => t !== undefined));
+      for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor => t !== undefined));
+      if (borrowed) {
+        this.tfjsBuilt?.dispose();
+        this.tfjsBuilt = undefined;
+        this.parameters.release(borrowed);
+      }
     }
     const visible = newTokens.filter((id) => !stopTokens.includes(id));
     return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '', stopReason };
@@ -491,8 +529,8 @@ export class HookedTransformer {
 
   dispose(): void {
     this.parameters.dispose();
-    this.rotary?.dispose();
-    for (const block of this.blocks) block.attn.dispose();
+    this.tfjsBuilt?.dispose();
+    this.onnx?.dispose();
   }
 }
 

@@ -1,21 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config.ts';
 import { validateWeights, WeightError, weightSpecs } from './weights.ts';
-import type { WeightMap } from './weights.ts';
+import type { HostTensor, WeightMap } from './weights.ts';
 
-/** The model's weights as tensors, owned by the model and released by `dispose`. */
+/**
+ * The model's weights as tensors, owned by the model and released by `dispose`. Inference
+ * weights become tfjs tensors when first asked for: a model on the onnx engine feeds ONNX
+ * Runtime from the host copies and never fills the tfjs (WebAssembly) heap with them.
+ */
 export class Parameters {
+  private readonly host = new Map<string, HostTensor>();
   private readonly tensors = new Map<string, tf.Tensor>();
 
-  /** With `trainable`, every weight is a tf.Variable that optimisers can update in place. */
-  constructor(config: ModelConfig, weights: WeightMap, source?: string, trainable = false) {
+  /** With `trainable`, every weight is a tf.Variable (built at once) that optimisers can update in place. */
+  constructor(config: ModelConfig, weights: WeightMap, source?: string, private readonly trainable = false) {
     validateWeights(config, weights, source);
     for (const [name, spec] of weightSpecs(config)) {
       const host = weights.get(name);
-      if (!host) continue;
-      const tensor = tf.tensor(host.data, spec.shape, 'float32');
-      this.tensors.set(name, trainable ? tf.variable(tensor, true) : tensor);
-      if (trainable) tensor.dispose();
+      if (host) this.host.set(name, { shape: spec.shape, data: host.data });
+    }
+    if (trainable) {
+      for (const [name, host] of this.host) {
+        const tensor = tf.tensor(host.data, host.shape, 'float32');
+        this.tensors.set(name, tf.variable(tensor, true));
+        tensor.dispose();
+      }
     }
   }
 
@@ -29,28 +38,60 @@ export class Parameters {
   /** Host copies of every weight, in canonical names. */
   toWeightMap(): WeightMap {
     const out: WeightMap = new Map();
-    for (const [name, tensor] of this.tensors) out.set(name, { shape: tensor.shape.slice(), data: tensor.dataSync() as Float32Array });
+    for (const [name, host] of this.host) {
+      // Variables may have been trained; inference weights are their host copies.
+      const data = this.trainable ? (this.tensors.get(name)!.dataSync() as Float32Array) : host.data.slice();
+      out.set(name, { shape: host.shape.slice(), data });
+    }
     return out;
   }
 
   get<T extends tf.Tensor>(name: string): T {
-    const tensor = this.tensors.get(name);
+    const tensor = this.optional<T>(name);
     if (!tensor) throw new WeightError(`no parameter "${name}"`);
-    return tensor as T;
+    return tensor;
   }
 
   optional<T extends tf.Tensor>(name: string): T | undefined {
-    return this.tensors.get(name) as T | undefined;
+    let tensor = this.tensors.get(name);
+    if (!tensor) {
+      const host = this.host.get(name);
+      if (!host) return undefined;
+      // Kept: the first request may come inside a forward pass' tf.tidy.
+      tensor = tf.keep(tf.tensor(host.data, host.shape, 'float32'));
+      this.tensors.set(name, tensor);
+    }
+    return tensor as T;
+  }
+
+  /** A weight's host copy (never a tfjs tensor), by canonical name. */
+  hostTensor(name: string): HostTensor | undefined {
+    return this.host.get(name);
+  }
+
+  /** Names of the weights that are tfjs tensors now. */
+  materialized(): Set<string> {
+    return new Set(this.tensors.keys());
+  }
+
+  /** Frees the tfjs tensors of inference weights made since `materialized()` returned `kept` (host copies stay). */
+  release(kept: ReadonlySet<string>): void {
+    if (this.trainable) return;
+    for (const [name, tensor] of this.tensors) {
+      if (kept.has(name)) continue;
+      tensor.dispose();
+      this.tensors.delete(name);
+    }
   }
 
   names(): string[] {
-    return [...this.tensors.keys()];
+    return [...this.host.keys()];
   }
 
   /** Number of scalar parameters (a tied unembedding counts once, as it is one matrix). */
   count(tied: boolean): number {
     let total = 0;
-    for (const [name, tensor] of this.tensors) if (!(tied && name === 'unembed.W_U')) total += tensor.size;
+    for (const [name, host] of this.host) if (!(tied && name === 'unembed.W_U')) total += host.data.length;
     return total;
   }
 

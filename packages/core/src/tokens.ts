@@ -62,6 +62,11 @@ export function positionIds(mask: number[][] | undefined, batch: number, length:
 
 /** Additive causal + key-padding mask [batch, 1, query, key]: 0 where attention is allowed, -Infinity elsewhere. */
 export function attentionMaskBias(keyMask: number[][] | undefined, batch: number, queries: number, keys: number): tf.Tensor4D {
+  return tf.tensor4d(attentionMaskBiasData(keyMask, batch, queries, keys), [batch, 1, queries, keys]);
+}
+
+/** attentionMaskBias' values, row-major. */
+export function attentionMaskBiasData(keyMask: number[][] | undefined, batch: number, queries: number, keys: number): Float32Array {
   const past = keys - queries;
   const bias = new Float32Array(batch * queries * keys);
   for (let row = 0; row < batch; row++) {
@@ -72,5 +77,5 @@ export function attentionMaskBias(keyMask: number[][] | undefined, batch: number
       }
     }
   }
-  return tf.tensor4d(bias, [batch, 1, queries, keys]);
+  return bias;
 }

@@ -6,10 +6,12 @@
  * head-ablation sweep (64 tokens), batched against one forward per cell (patchingBench.ts,
  * ablationBench.ts); several minutes on one WASM thread. `pnpm bench --quick` sweeps a sample
  * of each and extrapolates (about a minute each).
- * HOOKLENS_BACKEND=wasm|cpu|tensorflow picks the backend.
+ * HOOKLENS_BACKEND=wasm|cpu|tensorflow picks the tfjs backend. Every section runs on both engines
+ * (tfjs and, when onnxruntime-node loads, onnx) in the same run, with the onnx/tfjs ratio.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { HookedTransformer, initBackend } from '@hooklens/core';
+import { chooseEngine, engineLine, HookedTransformer, initBackend, onnxMatMul, ortAvailability } from '@hooklens/core';
+import type { EngineName } from '@hooklens/core';
 import { formatCount, table } from '../format.ts';
 import { forwardFlops, matmulFlops } from './flops.ts';
 import { ablationBench } from './ablationBench.ts';
@@ -32,12 +34,17 @@ const config = GPT2_SMALL;
 const backend = await initBackend();
 const say = (line = '') => process.stdout.write(`${line}\n`);
 say(`hooklens bench: GPT-2 small shape (${config.nLayers} layers, d_model ${config.dModel}, ${config.nHeads} heads, d_mlp ${config.dMlp}, vocab ${config.dVocab}, n_ctx ${config.nCtx}), random weights`);
-say(`backend: ${backend.description}`);
+// Each section runs on both engines in the same process: tfjs on its backend, and onnx when onnxruntime-node loads.
+const onnx = ortAvailability();
+const engines: EngineName[] = onnx.available ? ['tfjs', 'onnx'] : ['tfjs'];
+say(`engines: tfjs on ${backend.description}${onnx.available ? `; ${chooseEngine('onnx').description}` : `; onnx unavailable (${onnx.reason})`}`);
 say(quick ? 'sweeps: --quick (sampled and extrapolated; run without --quick for the full sweeps)' : 'sweeps: full (pnpm bench --quick samples them)');
 
 let before = performance.now();
-const model = new HookedTransformer(config, randomWeights(config), { source: 'bench (random weights)' });
-say(`model: ${formatCount(model.numParams())} parameters, built in ${seconds(performance.now() - before)}`);
+const weights = randomWeights(config);
+const models = new Map(engines.map((engine) => [engine, new HookedTransformer(config, weights, { source: 'bench (random weights)', engine })]));
+const label = (engine: EngineName) => engineLine(models.get(engine)!.engine, backend.description);
+say(`models: ${formatCount(models.get('tfjs')!.numParams())} parameters, built in ${seconds(performance.now() - before)} (both engines, one set of weights)`);
 say();
 
 /** Waits for a result by reading one element: forces any asynchronous backend to finish. */
@@ -45,21 +52,34 @@ function settle(tensor: tf.Tensor): void {
   tf.tidy(() => tf.slice(tensor.reshape([-1]), [0], [1]).dataSync());
 }
 
-const matmulRate = new Map<number, number>();
+/** Matmul rate per engine and row count, GFLOP/s. */
+const matmulRate = new Map<string, number>();
 const matmulRows: [string, string][] = [];
-for (const [batch, positions] of SHAPES) {
-  const rows = batch * positions;
-  const a = tf.randomUniform([rows, config.dModel], -1, 1);
-  const b = tf.randomUniform([config.dModel, config.dMlp], -0.05, 0.05);
-  const timing = timeMedian(() => {
-    const product = tf.matMul(a, b);
-    settle(product);
-    product.dispose();
-  }, { runs: 9, budgetSeconds: 5 });
-  tf.dispose([a, b]);
-  const rate = matmulFlops(rows, config.dModel, config.dMlp) / timing.median / 1e9;
-  matmulRate.set(rows, rate);
-  matmulRows.push([`matmul [${rows}×${config.dModel}] @ [${config.dModel}×${config.dMlp}]`, `${ms(timing.median)}  ${rate.toFixed(1)} GFLOP/s  (median of ${timing.runs})`]);
+for (const engine of engines) {
+  for (const [batch, positions] of SHAPES) {
+    const rows = batch * positions;
+    let run: () => void;
+    let release: () => void;
+    if (engine === 'onnx') {
+      const probe = onnxMatMul(rows, config.dModel, config.dMlp);
+      run = probe.run;
+      release = probe.dispose;
+    } else {
+      const a = tf.randomUniform([rows, config.dModel], -1, 1);
+      const b = tf.randomUniform([config.dModel, config.dMlp], -0.05, 0.05);
+      run = () => {
+        const product = tf.matMul(a, b);
+        settle(product);
+        product.dispose();
+      };
+      release = () => tf.dispose([a, b]);
+    }
+    const timing = timeMedian(run, { runs: 9, budgetSeconds: 5 });
+    release();
+    const rate = matmulFlops(rows, config.dModel, config.dMlp) / timing.median / 1e9;
+    matmulRate.set(`${engine}${rows}`, rate);
+    matmulRows.push([`${engine}: matmul [${rows}×${config.dModel}] @ [${config.dModel}×${config.dMlp}]`, `${ms(timing.median)}  ${rate.toFixed(1)} GFLOP/s  (median of ${timing.runs})`]);
+  }
 }
 say(table(matmulRows));
 say();
@@ -68,36 +88,50 @@ const forwardRows: [string, string][] = [];
 for (const [batch, positions] of SHAPES) {
   const tokens = Array.from({ length: batch }, (_, row) => Array.from({ length: positions }, (_, i) => (row * 7919 + i * 104729) % config.dVocab));
   const flops = forwardFlops(config, batch, positions);
-  const reference = matmulRate.get(batch * positions)!;
-  const describe = (seconds: number) => {
-    const rate = flops / seconds / 1e9;
-    return `${ms(seconds)}  ${rate.toFixed(1)} GFLOP/s = ${(rate / reference).toFixed(2)}× matmul`;
-  };
-  const plain = timeMedian(() => {
-    const logits = model.forward(tokens);
-    settle(logits);
-    logits.dispose();
-  }, { runs: 5, budgetSeconds: 12 });
-  let cacheBytes = 0;
-  let cacheCount = 0;
-  const cached = timeMedian(() => {
-    const { logits, cache } = model.runWithCache(tokens);
-    settle(logits);
-    cacheBytes = cache.bytes;
-    cacheCount = cache.names().length;
-    logits.dispose();
-    cache.dispose();
-  }, { runs: 5, budgetSeconds: 12 });
-  const shape = `${batch}×${positions}`;
-  forwardRows.push([`forward ${shape}, no hooks`, `${describe(plain.median)}  (${(flops / 1e9).toFixed(1)} GFLOP, median of ${plain.runs})`]);
-  forwardRows.push([`forward ${shape}, full cache`, `${describe(cached.median)}  (${cacheCount} activations, ${(cacheBytes / 2 ** 20).toFixed(0)} MiB; ${(cached.median / plain.median).toFixed(2)}× the time without, median of ${cached.runs})`]);
+  const times = new Map<string, number>();
+  for (const engine of engines) {
+    const model = models.get(engine)!;
+    const reference = matmulRate.get(`${engine}${batch * positions}`)!;
+    const describe = (seconds: number) => {
+      const rate = flops / seconds / 1e9;
+      return `${ms(seconds)}  ${rate.toFixed(1)} GFLOP/s = ${(rate / reference).toFixed(2)}× matmul`;
+    };
+    const plain = timeMedian(() => {
+      const logits = model.forward(tokens);
+      settle(logits);
+      logits.dispose();
+    }, { runs: 5, budgetSeconds: 12 });
+    let cacheBytes = 0;
+    let cacheCount = 0;
+    const cached = timeMedian(() => {
+      const { logits, cache } = model.runWithCache(tokens);
+      settle(logits);
+      cacheBytes = cache.bytes;
+      cacheCount = cache.names().length;
+      logits.dispose();
+      cache.dispose();
+    }, { runs: 5, budgetSeconds: 12 });
+    times.set(`plain ${engine}`, plain.median);
+    times.set(`cache ${engine}`, cached.median);
+    const shape = `${batch}×${positions}`;
+    forwardRows.push([`${engine}: forward ${shape}, no hooks`, `${describe(plain.median)}  (${(flops / 1e9).toFixed(1)} GFLOP, median of ${plain.runs})`]);
+    forwardRows.push([`${engine}: forward ${shape}, full cache`, `${describe(cached.median)}  (${cacheCount} activations, ${(cacheBytes / 2 ** 20).toFixed(0)} MiB; ${(cached.median / plain.median).toFixed(2)}× the time without, median of ${cached.runs})`]);
+  }
+  if (engines.includes('onnx')) {
+    const speedup = (kind: string) => (times.get(`${kind} tfjs`)! / times.get(`${kind} onnx`)!).toFixed(2);
+    forwardRows.push([`onnx vs tfjs, ${batch}×${positions}`, `${speedup('plain')}× faster without hooks, ${speedup('cache')}× with the full cache`]);
+  }
 }
 say(table(forwardRows));
-say();
-await patchingBench(model, say, { quick });
-say();
-await ablationBench(model, say, { quick });
-model.dispose();
+for (const engine of engines) {
+  say();
+  say(`— sweeps on ${label(engine)} —`);
+  const model = models.get(engine)!;
+  await patchingBench(model, say, { quick });
+  say();
+  await ablationBench(model, say, { quick });
+}
+for (const model of models.values()) model.dispose();
 say();
 say(`total bench time ${seconds(performance.now() - started)}`);
 

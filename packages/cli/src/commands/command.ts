@@ -1,15 +1,17 @@
-import type { BackendName } from '@hooklens/core';
+import type { BackendName, EngineName } from '@hooklens/core';
 import type { OptionSpec, OptionValues } from '../args.ts';
 
 /** Options every command accepts; main.ts handles them before the command runs. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'backend', type: 'string', value: 'NAME', description: 'force the tfjs backend: tensorflow, wasm or cpu (default: fastest available; also $HOOKLENS_BACKEND)' },
+  { name: 'engine', type: 'string', value: 'NAME', description: 'the engine that runs the model: tfjs or onnx (ONNX Runtime, native; default: tfjs; also $HOOKLENS_ENGINE)' },
   { name: 'verbose', type: 'boolean', description: 'print stack traces on errors' },
   { name: 'help', type: 'boolean', description: 'show help for the command' },
 ];
 
 export interface GlobalOptions {
   backend?: BackendName;
+  engine?: EngineName;
   verbose: boolean;
 }
 

@@ -1,3 +1,4 @@
+import { engineLine } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
@@ -22,7 +23,7 @@ export const infoCommand: Command = {
   async run(values, globals) {
     const { model, backend, path } = await openModel(values, globals);
     try {
-      const summary = describeModel(model, path, backend.description);
+      const summary = describeModel(model, path, engineLine(model.engine, backend.description));
       process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatInfo(summary)}\n`);
     } finally {
       model.dispose();

@@ -1,44 +1,44 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config.ts';
-import type { RunContext } from '../hooks/runContext.ts';
+import type { HookContext, Ops } from '../engine/ops.ts';
 import { applyActivation } from './activation.ts';
 
-export interface MlpWeights {
-  W_in: tf.Tensor2D; // [d_model, d_mlp]
-  W_gate?: tf.Tensor2D; // [d_model, d_mlp], gated MLPs only
-  W_out: tf.Tensor2D; // [d_mlp, d_model]
-  b_in?: tf.Tensor1D; // [d_mlp]
-  b_out?: tf.Tensor1D; // [d_model]
+export interface MlpWeights<T> {
+  W_in: T; // [d_model, d_mlp]
+  W_gate?: T; // [d_model, d_mlp], gated MLPs only
+  W_out: T; // [d_mlp, d_model]
+  b_in?: T; // [d_mlp]
+  b_out?: T; // [d_model]
 }
 
 /** Plain MLP `act(x W_in + b_in) W_out`, or gated `(act(x W_gate) * x W_in) W_out` (SwiGLU). */
-export class Mlp {
+export class Mlp<T> {
   private readonly prefix: string;
 
-  constructor(private readonly config: ModelConfig, layer: number, readonly weights: MlpWeights) {
+  constructor(private readonly ops: Ops<T>, private readonly config: ModelConfig, layer: number, readonly weights: MlpWeights<T>) {
     this.prefix = `blocks.${layer}.mlp.`;
   }
 
-  forward(x: tf.Tensor3D, ctx: RunContext): tf.Tensor3D {
+  forward(x: T, ctx: HookContext<T>): T {
+    const ops = this.ops;
     const { dModel, dMlp, actFn } = this.config;
     const { W_in, W_gate, W_out, b_in, b_out } = this.weights;
-    const [batch, pos] = x.shape;
+    const [batch, pos] = ops.shape(x);
     const p = this.prefix;
-    const flat = x.reshape([batch * pos, dModel]);
-    const linear = (weight: tf.Tensor2D, bias?: tf.Tensor1D) => {
-      const product = tf.matMul(flat, weight);
-      return (bias ? product.add(bias) : product).reshape([batch, pos, dMlp]) as tf.Tensor3D;
+    const flat = ops.reshape(x, [batch * pos, dModel]);
+    const linear = (weight: T, bias?: T) => {
+      const product = ops.matMul(flat, weight);
+      return ops.reshape(bias ? ops.add(product, bias) : product, [batch, pos, dMlp]);
     };
-    let post: tf.Tensor3D;
+    let post: T;
     if (W_gate) {
       const pre = ctx.hook(`${p}hook_pre`, linear(W_gate)); // [batch, pos, d_mlp]
       const preLinear = ctx.hook(`${p}hook_pre_linear`, linear(W_in, b_in)); // [batch, pos, d_mlp]
-      post = ctx.hook(`${p}hook_post`, applyActivation(actFn, pre).mul(preLinear) as tf.Tensor3D); // [batch, pos, d_mlp]
+      post = ctx.hook(`${p}hook_post`, ops.mul(applyActivation(ops, actFn, pre), preLinear)); // [batch, pos, d_mlp]
     } else {
       const pre = ctx.hook(`${p}hook_pre`, linear(W_in, b_in)); // [batch, pos, d_mlp]
-      post = ctx.hook(`${p}hook_post`, applyActivation(actFn, pre) as tf.Tensor3D); // [batch, pos, d_mlp]
+      post = ctx.hook(`${p}hook_post`, applyActivation(ops, actFn, pre)); // [batch, pos, d_mlp]
     }
-    const out = tf.matMul(post.reshape([batch * pos, dMlp]), W_out);
-    return (b_out ? out.add(b_out) : out).reshape([batch, pos, dModel]) as tf.Tensor3D;
+    const out = ops.matMul(ops.reshape(post, [batch * pos, dMlp]), W_out);
+    return ops.reshape(b_out ? ops.add(out, b_out) : out, [batch, pos, dModel]);
   }
 }

@@ -1,11 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type { Ops } from '../engine/ops.ts';
 
-export class Unembed {
-  constructor(readonly W_U: tf.Tensor2D, readonly b_U: tf.Tensor1D | undefined) {}
+export class Unembed<T> {
+  constructor(private readonly ops: Ops<T>, readonly W_U: T, readonly b_U: T | undefined) {}
 
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    const [batch, pos, dModel] = x.shape;
-    const logits = tf.matMul(x.reshape([batch * pos, dModel]), this.W_U);
-    return (this.b_U ? logits.add(this.b_U) : logits).reshape([batch, pos, this.W_U.shape[1]]) as tf.Tensor3D; // [batch, pos, d_vocab]
+  forward(x: T): T {
+    const ops = this.ops;
+    const [batch, pos, dModel] = ops.shape(x);
+    const logits = ops.matMul(ops.reshape(x, [batch * pos, dModel]), this.W_U);
+    return ops.reshape(this.b_U ? ops.add(logits, this.b_U) : logits, [batch, pos, ops.shape(this.W_U)[1]]); // [batch, pos, d_vocab]
   }
 }

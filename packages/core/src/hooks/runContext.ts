@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HookFunction, HookPoint } from './hookPoint.ts';
+import type { HookContext } from '../engine/ops.ts';
 
 /**
  * The hooks active for one forward pass. Components call `hook(name, value)` where each
  * value is computed; with nothing attached that is a single map lookup.
  */
-export class RunContext {
+export class RunContext implements HookContext<tf.Tensor> {
   constructor(
     private readonly points: ReadonlyMap<string, HookPoint>,
     private readonly active: ReadonlyMap<string, readonly HookFunction[]>,

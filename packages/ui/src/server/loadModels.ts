@@ -1,5 +1,5 @@
 /** Loading the checkpoints a server offers (--model PATH … and --models-dir DIR). */
-import { initBackend, loadModel } from '@hooklens/core';
+import { chooseEngine, engineLine, initBackend, loadModel } from '@hooklens/core';
 import type { BackendName } from '@hooklens/core';
 import { assignModelIds, checkpointsIn, ModelRegistry } from './models.ts';
 import type { ModelSource, ServedModel } from './models.ts';
@@ -28,5 +28,6 @@ export async function loadServedModels({ paths = [], modelsDir, tokenizer, backe
     for (const { model } of served) model.dispose();
     throw error;
   }
-  return new ModelRegistry(served, info.description);
+  // The engine the models run on (onnx (CPU, 2 threads), or the tfjs backend): the API's and dashboard header's `backend`.
+  return new ModelRegistry(served, engineLine(served[0]?.model.engine ?? chooseEngine(), info.description));
 }

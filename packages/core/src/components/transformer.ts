@@ -1,0 +1,94 @@
+import type { ModelConfig } from '../config.ts';
+import type { HookContext, Ops } from '../engine/ops.ts';
+import { Attention } from './attention.ts';
+import type { AttentionInputs, AttentionWeights, FusedAttentionWeights, KeyValueStore, LayerKeyValues } from './attention.ts';
+import { Block } from './block.ts';
+import { Embed, PosEmbed } from './embed.ts';
+import { Mlp } from './mlp.ts';
+import { Norm } from './norm.ts';
+import { Rotary } from './rotary.ts';
+import { Unembed } from './unembed.ts';
+
+/** What an engine gives the component tree: its weights as the engine's tensors. */
+export interface TransformerSources<T> {
+  /** A weight by canonical name (weights.ts), or undefined when the checkpoint has none. */
+  parameter(name: string): T | undefined;
+  /** rotaryTables' cos and sin (rotary models only). */
+  rotary?: { cos: T; sin: T };
+  /** A layer's fused attention weights when prebuilt; else `fuse` runs in every forward. */
+  fused(layer: number, weights: AttentionWeights<T>): FusedAttentionWeights<T> | undefined;
+  fuse(layer: number, weights: AttentionWeights<T>): FusedAttentionWeights<T>;
+  keyValueStore?: KeyValueStore<T>;
+}
+
+/** One forward pass' inputs, built by the engine as its own tensors. */
+export interface TransformerInputs<T> extends AttentionInputs<T> {
+  tokens: T; // [batch, pos] int32
+  /** [batch, pos, 1], 1 real token / 0 pad, when the batch is padded (learned positions zero pads). */
+  realTokens?: T;
+  /** resid_pre of `startAtLayer` when it is above 0. */
+  residual?: T;
+  /** Unembed only these positions (int32 [n]). */
+  unembedPositions?: T;
+}
+
+/**
+ * The whole decoder-only transformer, written once over `Ops<T>`: the tfjs engine runs it
+ * eagerly, the onnx engine traces it into a graph.
+ */
+export class Transformer<T> {
+  readonly embed: Embed<T>;
+  readonly posEmbed: PosEmbed<T> | undefined;
+  readonly blocks: readonly Block<T>[];
+  readonly lnFinal: Norm<T>;
+  readonly unembed: Unembed<T>;
+
+  constructor(private readonly ops: Ops<T>, private readonly config: ModelConfig, sources: TransformerSources<T>) {
+    const cfg = config;
+    const get = (name: string): T => {
+      const value = sources.parameter(name);
+      if (value === undefined) throw new Error(`no parameter "${name}"`);
+      return value;
+    };
+    const optional = (name: string) => sources.parameter(name);
+    const norm = (prefix: string) => new Norm(ops, cfg.normType, cfg.eps, get(`${prefix}.w`), optional(`${prefix}.b`), `${prefix}.`);
+    this.embed = new Embed(ops, get('embed.W_E'));
+    this.posEmbed = cfg.positional === 'learned' ? new PosEmbed(ops, get('pos_embed.W_pos')) : undefined;
+    const rotary = cfg.positional === 'rotary' && sources.rotary ? new Rotary(ops, sources.rotary.cos, sources.rotary.sin, cfg.rotaryDim, cfg.rotaryPairing) : undefined;
+    if (cfg.positional === 'rotary' && !rotary) throw new Error('a rotary model needs its rotary tables');
+    this.blocks = Array.from({ length: cfg.nLayers }, (_, layer) => {
+      const b = `blocks.${layer}`;
+      const weights: AttentionWeights<T> = {
+        W_Q: get(`${b}.attn.W_Q`), W_K: get(`${b}.attn.W_K`), W_V: get(`${b}.attn.W_V`), W_O: get(`${b}.attn.W_O`),
+        b_Q: optional(`${b}.attn.b_Q`), b_K: optional(`${b}.attn.b_K`), b_V: optional(`${b}.attn.b_V`), b_O: optional(`${b}.attn.b_O`),
+      };
+      const attention = new Attention(ops, cfg, layer, weights, rotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore);
+      const mlp = cfg.attnOnly ? undefined : new Mlp(ops, cfg, layer, {
+        W_in: get(`${b}.mlp.W_in`), W_gate: optional(`${b}.mlp.W_gate`), W_out: get(`${b}.mlp.W_out`),
+        b_in: optional(`${b}.mlp.b_in`), b_out: optional(`${b}.mlp.b_out`),
+      });
+      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp);
+    });
+    this.lnFinal = norm('ln_final');
+    this.unembed = new Unembed(ops, get('unembed.W_U'), optional('unembed.b_U'));
+  }
+
+  /** Logits [batch, pos, d_vocab], or the resid_pre of `stopAtLayer` when it is below n_layers. */
+  forward(ctx: HookContext<T>, inputs: TransformerInputs<T>, startAtLayer: number, stopAtLayer: number, keyValues?: readonly LayerKeyValues<T>[]): T {
+    const ops = this.ops;
+    let residual: T;
+    if (startAtLayer > 0) {
+      if (inputs.residual === undefined) throw new Error(`startAtLayer ${startAtLayer} needs the residual stream to start from`);
+      residual = inputs.residual;
+    } else {
+      residual = this.embed.forward(inputs.tokens, ctx);
+      if (this.posEmbed) residual = ops.add(residual, this.posEmbed.forward(inputs.positions, ctx, inputs.realTokens));
+    }
+    for (let layer = startAtLayer; layer < stopAtLayer; layer++) {
+      residual = this.blocks[layer].forward(residual, ctx, inputs, keyValues?.[layer]);
+    }
+    if (stopAtLayer < this.config.nLayers) return residual;
+    const normalized = this.lnFinal.forward(residual, ctx);
+    return this.unembed.forward(inputs.unembedPositions ? ops.gather(normalized, inputs.unembedPositions, 1) : normalized);
+  }
+}

@@ -1,0 +1,278 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { rotaryTables } from '../components/rotary.ts';
+import { Transformer } from '../components/transformer.ts';
+import type { TransformerInputs } from '../components/transformer.ts';
+import type { ModelConfig } from '../config.ts';
+import type { HostTensor, WeightMap } from '../weights.ts';
+import { GraphRecorder, OnnxOps } from './onnxOps.ts';
+import type { Sym } from './onnxOps.ts';
+import { ElemType, encodeModel } from './onnxProto.ts';
+import type { TensorProto } from './onnxProto.ts';
+import type { HookContext } from './ops.ts';
+import { OrtSession, ortTensor } from './ort.ts';
+import type { OrtTensor } from './ort.ts';
+
+/** One forward pass' inputs as host arrays (the onnx engine's feeds). */
+export interface OnnxForwardRequest {
+  rows: number[][];
+  positions: number[][];
+  maskBias: Float32Array; // [batch, 1, query, key]
+  hasPadding: boolean;
+  /** [batch, pos] of 1 / 0 when the batch is padded and positions are learned. */
+  realTokens?: number[][];
+  startAtLayer: number;
+  stopAtLayer: number;
+  /** resid_pre of startAtLayer, [batch, pos, d_model]. */
+  residual?: Float32Array;
+  unembedPositions?: readonly number[];
+}
+
+/**
+ * How the run treats each hook point: `read` points become graph outputs handed to their
+ * functions after the run; `edit` points cut the graph there, so their functions see the
+ * activation and may replace it before the rest runs.
+ */
+export interface OnnxHookPlan {
+  reads: readonly string[];
+  edits: readonly string[];
+  /** Calls an edited point's hook functions on `value`; returns what the forward continues with. */
+  edit(name: string, value: tf.Tensor): tf.Tensor;
+  /** Hands a read point's value to its readers, which keep it. */
+  read(name: string, value: tf.Tensor): void;
+}
+
+/** A layer's fused attention weights on the host. */
+export interface HostFusedAttention {
+  qkv: HostTensor;
+  qkvBias: HostTensor | undefined;
+}
+
+interface Cut {
+  name: string;
+  pre: string;
+  post: string;
+}
+
+interface Segment {
+  session: OrtSession | undefined;
+  inputs: string[];
+  outputs: string[];
+  /** Edited hook points run after this segment, in order. */
+  cuts: Cut[];
+}
+
+interface Plan {
+  segments: Segment[];
+  reads: Map<string, string>;
+  result: string;
+}
+
+/** Hook points during a trace: reads become graph outputs, edits become cuts. */
+class TraceContext implements HookContext<Sym> {
+  readonly reads = new Map<string, string>();
+  readonly cuts: (Cut & { at: number })[] = [];
+
+  constructor(private readonly recorder: GraphRecorder, private readonly readNames: ReadonlySet<string>, private readonly editNames: ReadonlySet<string>) {}
+
+  wants(name: string): boolean {
+    return this.readNames.has(name) || this.editNames.has(name);
+  }
+
+  hook(name: string, value: Sym): Sym {
+    if (this.editNames.has(name)) {
+      const post = this.recorder.declare(`cut.${name}`, value.shape, value.type);
+      this.cuts.push({ name, pre: value.name, post: post.name, at: this.recorder.nodes.length });
+      return post;
+    }
+    if (this.readNames.has(name)) this.reads.set(name, value.name);
+    return value;
+  }
+}
+
+const PLAN_CACHE_SIZE = 32;
+
+/**
+ * The transformer on ONNX Runtime: the component tree traced into graphs per plan (shapes,
+ * points read, points edited), cut into segments at edited points, with sessions cached
+ * per plan. Weights are graph inputs fed from one host copy, shared by every plan.
+ */
+export class OnnxTransformer {
+  private readonly ops = new OnnxOps();
+  private readonly transformer: Transformer<Sym>;
+  private readonly weightSyms = new Map<string, Sym>();
+  private readonly weightData = new Map<string, Float32Array>();
+  private readonly weightTensors = new Map<string, OrtTensor>();
+  private readonly plans = new Map<string, Plan>();
+
+  constructor(private readonly config: ModelConfig, weights: WeightMap, fused: (layer: number) => HostFusedAttention) {
+    const weight = (name: string, data: Float32Array, shape: readonly number[]): Sym => {
+      const sym: Sym = { name, shape: [...shape], type: ElemType.Float };
+      this.weightSyms.set(name, sym);
+      this.weightData.set(name, data);
+      return sym;
+    };
+    const { nHeads, dHead, dModel } = config;
+    let rotary: { cos: Sym; sin: Sym } | undefined;
+    if (config.positional === 'rotary') {
+      const tables = rotaryTables(config.nCtx, config.rotaryDim, config.rotaryBase);
+      rotary = { cos: weight('rotary.cos', tables.cos, tables.shape), sin: weight('rotary.sin', tables.sin, tables.shape) };
+    }
+    this.transformer = new Transformer(this.ops, config, {
+      parameter: (name) => {
+        const host = weights.get(name);
+        return host ? weight(`w.${name}`, host.data, host.shape) : undefined;
+      },
+      rotary,
+      fused: (layer, w) => {
+        const host = fused(layer);
+        const output = this.weightData.get(w.W_O.name)!;
+        return {
+          qkv: weight(`f.${layer}.qkv`, host.qkv.data, host.qkv.shape),
+          qkvBias: host.qkvBias && weight(`f.${layer}.qkvBias`, host.qkvBias.data, host.qkvBias.shape),
+          output: weight(`f.${layer}.output`, output, [nHeads * dHead, dModel]),
+        };
+      },
+      fuse: () => { throw new Error('the onnx engine has no trainable weights'); },
+    });
+  }
+
+  /** Logits [batch, pos(or unembedPositions), d_vocab], or resid_pre of stopAtLayer; a tensor inside the caller's tidy. */
+  forward(request: OnnxForwardRequest, hooks: OnnxHookPlan): tf.Tensor {
+    const plan = this.plan(request, hooks);
+    const values = this.feeds(request);
+    for (const segment of plan.segments) {
+      if (segment.session) {
+        const feeds: Record<string, OrtTensor> = {};
+        for (const name of segment.inputs) feeds[name] = values.get(name) ?? this.weightTensor(name);
+        const outputs = segment.session.run(feeds, segment.outputs);
+        for (const name of segment.outputs) values.set(name, outputs[name]!);
+      }
+      for (const cut of segment.cuts) {
+        const pre = values.get(cut.pre)!;
+        const activation = toTf(pre);
+        const replaced = hooks.edit(cut.name, activation);
+        values.set(cut.post, replaced === activation ? pre : ortTensor('float32', (replaced.dataSync() as Float32Array).slice(), replaced.shape));
+      }
+    }
+    for (const [name, value] of plan.reads) hooks.read(name, toTf(values.get(value)!));
+    return toTf(values.get(plan.result)!);
+  }
+
+  private feeds(request: OnnxForwardRequest): Map<string, OrtTensor> {
+    const batch = request.rows.length;
+    const length = request.rows[0]!.length;
+    const keys = request.maskBias.length / (batch * length);
+    const values = new Map<string, OrtTensor>([
+      ['in.tokens', ortTensor('int32', Int32Array.from(request.rows.flat()), [batch, length])],
+      ['in.positions', ortTensor('int32', Int32Array.from(request.positions.flat()), [batch, length])],
+      ['in.maskBias', ortTensor('float32', request.maskBias, [batch, 1, length, keys])],
+    ]);
+    if (request.realTokens) values.set('in.realTokens', ortTensor('float32', Float32Array.from(request.realTokens.flat()), [batch, length, 1]));
+    if (request.residual) values.set('in.residual', ortTensor('float32', request.residual, [batch, length, this.config.dModel]));
+    if (request.unembedPositions) values.set('in.unembedPositions', ortTensor('int32', Int32Array.from(request.unembedPositions), [request.unembedPositions.length]));
+    return values;
+  }
+
+  private weightTensor(name: string): OrtTensor {
+    let tensor = this.weightTensors.get(name);
+    if (!tensor) {
+      const sym = this.weightSyms.get(name);
+      if (!sym) throw new Error(`onnx engine: no input "${name}"`);
+      tensor = ortTensor('float32', this.weightData.get(name)!, sym.shape);
+      this.weightTensors.set(name, tensor);
+    }
+    return tensor;
+  }
+
+  private plan(request: OnnxForwardRequest, hooks: OnnxHookPlan): Plan {
+    const batch = request.rows.length;
+    const length = request.rows[0]!.length;
+    const keys = request.maskBias.length / (batch * length);
+    const key = JSON.stringify([batch, length, keys, request.hasPadding, !!request.realTokens, request.startAtLayer, request.stopAtLayer,
+      request.unembedPositions?.length ?? -1, [...hooks.reads].sort(), [...hooks.edits].sort()]);
+    let plan = this.plans.get(key);
+    if (plan) {
+      // Most recently used last, so the oldest is evicted first.
+      this.plans.delete(key);
+      this.plans.set(key, plan);
+      return plan;
+    }
+    plan = this.build(request, hooks);
+    this.plans.set(key, plan);
+    if (this.plans.size > PLAN_CACHE_SIZE) {
+      const [oldest, evicted] = this.plans.entries().next().value!;
+      this.plans.delete(oldest);
+      disposePlan(evicted);
+    }
+    return plan;
+  }
+
+  private build(request: OnnxForwardRequest, hooks: OnnxHookPlan): Plan {
+    const batch = request.rows.length;
+    const length = request.rows[0]!.length;
+    const keys = request.maskBias.length / (batch * length);
+    const recorder = new GraphRecorder();
+    const inputs: TransformerInputs<Sym> = {
+      tokens: recorder.declare('in.tokens', [batch, length], ElemType.Int32),
+      positions: recorder.declare('in.positions', [batch, length], ElemType.Int32),
+      maskBias: recorder.declare('in.maskBias', [batch, 1, length, keys]),
+      hasPadding: request.hasPadding,
+      realTokens: request.realTokens ? recorder.declare('in.realTokens', [batch, length, 1]) : undefined,
+      residual: request.startAtLayer > 0 ? recorder.declare('in.residual', [batch, length, this.config.dModel]) : undefined,
+      unembedPositions: request.unembedPositions ? recorder.declare('in.unembedPositions', [request.unembedPositions.length], ElemType.Int32) : undefined,
+    };
+    const ctx = new TraceContext(recorder, new Set(hooks.reads), new Set(hooks.edits));
+    const result = this.ops.trace(recorder, () => this.transformer.forward(ctx, inputs, request.startAtLayer, request.stopAtLayer));
+    return this.partition(recorder, ctx, result.name);
+  }
+
+  /** Splits the traced nodes at each cut; each segment's outputs are what later segments, reads, cuts or the result need. */
+  private partition(recorder: GraphRecorder, ctx: TraceContext, result: string): Plan {
+    const bounds = [...new Set(ctx.cuts.map((cut) => cut.at))].sort((a, b) => a - b);
+    const ranges: [number, number][] = [];
+    let from = 0;
+    for (const at of bounds) {
+      ranges.push([from, at]);
+      from = at;
+    }
+    ranges.push([from, recorder.nodes.length]);
+    const lastUse = new Map<string, number>(); // value -> last segment consuming it
+    ranges.forEach(([start, end], index) => {
+      for (const node of recorder.nodes.slice(start, end)) {
+        for (const input of node.inputs) lastUse.set(input, index);
+      }
+    });
+    const wanted = new Set<string>([result, ...ctx.reads.values(), ...ctx.cuts.map((cut) => cut.pre)]);
+    const segments = ranges.map(([start, end], index): Segment => {
+      const nodes = recorder.nodes.slice(start, end);
+      const cuts = index < bounds.length ? ctx.cuts.filter((cut) => cut.at === bounds[index]) : [];
+      const produced = new Set(nodes.flatMap((node) => node.outputs));
+      const outputs = [...produced].filter((name) => wanted.has(name) || (lastUse.get(name) ?? -1) > index);
+      if (nodes.length === 0 || outputs.length === 0) return { session: undefined, inputs: [], outputs: [], cuts };
+      const consumed = [...new Set(nodes.flatMap((node) => node.inputs))].filter((name) => !produced.has(name));
+      const initializers: TensorProto[] = consumed.filter((name) => recorder.constants.has(name)).map((name) => recorder.constants.get(name)!);
+      const inputs = consumed.filter((name) => !recorder.constants.has(name));
+      const describe = (name: string) => {
+        const sym = this.weightSyms.get(name) ?? recorder.info(name);
+        return { name, type: sym.type, dims: sym.shape };
+      };
+      const model = encodeModel({ name: `segment${index}`, nodes, initializers, inputs: inputs.map(describe), outputs: outputs.map(describe) });
+      return { session: new OrtSession(model), inputs, outputs, cuts };
+    });
+    return { segments, reads: ctx.reads, result };
+  }
+
+  dispose(): void {
+    for (const plan of this.plans.values()) disposePlan(plan);
+    this.plans.clear();
+    this.weightTensors.clear();
+  }
+}
+
+function disposePlan(plan: Plan): void {
+  for (const segment of plan.segments) segment.session?.dispose();
+}
+
+function toTf(value: OrtTensor): tf.Tensor {
+  return tf.tensor(value.data as Float32Array, [...value.dims], 'float32');
+}
