@@ -1,4 +1,3 @@
-import { BACKEND_NAMES } from '@hooklens/core';
 import type { BackendName } from '@hooklens/core';
 import { parseOptions } from './args.ts';
 import type { OptionSpec } from './args.ts';
@@ -35,7 +34,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const values = parseOptions(rest, specs, command.name);
-    await command.run(values, globalOptions(values));
+    await command.run(values, await globalOptions(values));
     return 0;
   } catch (error) {
     return reportError(error, verbose);
@@ -63,8 +62,10 @@ function asksForHelp(args: readonly string[], specs: readonly OptionSpec[]): boo
   return false;
 }
 
-function globalOptions(values: Record<string, unknown>): GlobalOptions {
+async function globalOptions(values: Record<string, unknown>): Promise<GlobalOptions> {
   const backend = values.backend as string | undefined;
+  // @hooklens/core loads tfjs: only when the flag is there to check (the command needs it then anyway).
+  const { BACKEND_NAMES } = backend === undefined ? { BACKEND_NAMES: [] } : await import('@hooklens/core');
   if (backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new UsageError(`unknown backend '${backend}' for --backend; valid backends: ${BACKEND_NAMES.join(', ')}`);
   }

@@ -1,4 +1,3 @@
-import { initBackend, loadModel } from '@hooklens/core';
 import { resolveModel } from '@hooklens/core/hub';
 import type { BackendInfo, HookedTransformer } from '@hooklens/core';
 import { stringOption } from './args.ts';
@@ -7,6 +6,7 @@ import type { GlobalOptions } from './commands/command.ts';
 
 /** Starts the backend and names it on stderr, so stdout stays clean for pipes. */
 export async function startBackend(globals: GlobalOptions): Promise<BackendInfo> {
+  const { initBackend } = await import('@hooklens/core');
   const backend = await initBackend(globals.backend);
   process.stderr.write(`backend: ${backend.description}\n`);
   return backend;
@@ -25,6 +25,7 @@ export async function openModel(values: OptionValues, globals: GlobalOptions): P
   const backend = await startBackend(globals);
   const path = resolved.path;
   const tokenizer = stringOption(values, 'tokenizer') ?? resolved.tokenizer;
+  const { loadModel } = await import('@hooklens/core');
   const model = await loadModel(path, tokenizer === undefined ? {} : { tokenizer });
   return { model, backend, path };
 }

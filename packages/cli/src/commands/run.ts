@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeJsonAtomic } from '@hooklens/core';
-import { EXPERIMENT_KINDS, loadExperimentModel, parseExperimentText, runExperiment } from '@hooklens/hooks';
+import { EXPERIMENT_KINDS, parseExperimentText } from '@hooklens/hooks/experiment-schema';
 import type { Command } from './command.ts';
 import { stringOption } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -49,6 +48,7 @@ export const runCommand: Command = {
     const experiment = modelOverride === undefined ? parsed : { ...parsed, model: { id: modelOverride, ...(tokenizerOverride !== undefined && { tokenizer: tokenizerOverride }) } };
     if (out !== undefined) checkWritable(out);
 
+    const [{ loadExperimentModel, runExperiment }, { writeJsonAtomic }] = await Promise.all([import('@hooklens/hooks'), import('@hooklens/core')]);
     await startBackend(globals);
     // An override is a name or path as typed on this command line, so not relative to the file's folder.
     const model = await loadExperimentModel(experiment.model, modelOverride === undefined ? { baseDir: dirname(file) } : {});
