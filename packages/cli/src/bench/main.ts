@@ -5,7 +5,8 @@
  * Then the research-tool sweeps on the same model: a full resid_pre patching sweep and a full
  * head-ablation sweep (64 tokens), batched against one forward per cell (patchingBench.ts,
  * ablationBench.ts); several minutes on one WASM thread. `pnpm bench --quick` sweeps a sample
- * of each and extrapolates (about a minute each).
+ * of each and extrapolates (about a minute each). First, how long the CLI takes to start
+ * (startupBench.ts; `pnpm bench` builds the packages before it runs).
  * HOOKLENS_BACKEND=wasm|cpu|tensorflow picks the backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +16,7 @@ import { forwardFlops, matmulFlops } from './flops.ts';
 import { ablationBench } from './ablationBench.ts';
 import { GPT2_SMALL, randomWeights } from './gpt2Small.ts';
 import { patchingBench } from './patchingBench.ts';
+import { startupBench } from './startupBench.ts';
 import { timeMedian } from './timing.ts';
 
 const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
@@ -34,6 +36,10 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 say(`hooklens bench: GPT-2 small shape (${config.nLayers} layers, d_model ${config.dModel}, ${config.nHeads} heads, d_mlp ${config.dMlp}, vocab ${config.dVocab}, n_ctx ${config.nCtx}), random weights`);
 say(`backend: ${backend.description}`);
 say(quick ? 'sweeps: --quick (sampled and extrapolated; run without --quick for the full sweeps)' : 'sweeps: full (pnpm bench --quick samples them)');
+
+say();
+await startupBench(say, { runs: quick ? 3 : 7 });
+say();
 
 let before = performance.now();
 const model = new HookedTransformer(config, randomWeights(config), { source: 'bench (random weights)' });
