@@ -1,4 +1,4 @@
-import { EXPERIMENT_PATCH_KINDS } from '@hooklens/hooks/experiment-schema';
+import { EXPERIMENT_PATCH_KINDS } from '@hooklens/hooks/experiment-kinds';
 import type * as Hooks from '@hooklens/hooks';
 import type { PatchingResult, PatchKind } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
@@ -12,7 +12,7 @@ import { openModel } from '../openModel.ts';
 import { readTokensFile } from '../tokensFile.ts';
 import { experimentPath, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
 
-/** @hooklens/hooks' PATCH_KINDS (the schema checks they agree), without loading tfjs for --help. */
+/** @hooklens/hooks' PATCH_KINDS (checked to agree), without loading tfjs or zod for --help. */
 const PATCH_KINDS = EXPERIMENT_PATCH_KINDS.filter((kind) => kind !== 'every-block');
 
 /** Below this many parameters a sweep ends before worker threads have loaded the model. */

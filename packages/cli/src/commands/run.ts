@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { EXPERIMENT_KINDS, parseExperimentText } from '@hooklens/hooks/experiment-schema';
+import { EXPERIMENT_KINDS } from '@hooklens/hooks/experiment-kinds';
 import type { Command } from './command.ts';
 import { stringOption } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -40,6 +40,7 @@ export const runCommand: Command = {
       const code = (error as NodeJS.ErrnoException).code;
       throw new CliError(`${file}: cannot read experiment file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code ?? String(error)})`);
     }
+    const { parseExperimentText } = await import('@hooklens/hooks/experiment-schema');
     const parsed = parseExperimentText(text, file);
     const modelOverride = stringOption(values, 'model');
     const tokenizerOverride = stringOption(values, 'tokenizer');

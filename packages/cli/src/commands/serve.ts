@@ -1,4 +1,4 @@
-import { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from '@hooklens/ui/api';
+import { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from '@hooklens/ui/server/defaults';
 import { resolveModel } from '@hooklens/core/hub';
 import type { Command } from './command.ts';
 import { MODEL_VALUE, MODEL_VALUE_HELP } from './modelOptions.ts';

@@ -3,4 +3,3 @@ export * from './models.ts';
 export * from './analysis.ts';
 export * from './jobs.ts';
 export * from './routes.ts';
-export * from './serverDefaults.ts';

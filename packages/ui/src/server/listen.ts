@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { createApp } from './app.ts';
 import type { App, AppOptions } from './app.ts';
 import { isLoopbackAddress } from './security.ts';
-import { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from '../api/serverDefaults.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from './defaults.ts';
 
 export { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH };
 
