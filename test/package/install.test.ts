@@ -3,7 +3,8 @@
  * every published package, `npm install` the tarballs into an empty project outside the
  * repository, and there (a) run the README's library snippet with plain `node`, (b) run
  * `npx hooklens lens` and (c) `hooklens serve`, each checked against the in-repo source
- * computing the same thing in this process. One install for the whole file: it is the slow part.
+ * computing the same thing in this process, and (d) type-check a TypeScript user of the
+ * declarations. One install for the whole file: it is the slow part.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,12 @@ function readmeSnippet(): string {
   const block = /^## Library\n[\s\S]*?^```js\n([\s\S]*?)^```$/m.exec(readme);
   if (!block) throw new Error('README.md: no ```js block under "## Library"');
   return block[1];
+}
+
+/** The range the repository itself uses for a dev dependency (the root package.json). */
+function devVersion(name: string): string {
+  const root = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  return root.devDependencies[name];
 }
 
 /** The rows of a console.table printout, cells trimmed, index column dropped. */
@@ -65,7 +72,7 @@ describe('the packed packages installed with npm into an empty project', () => {
     // Without the optional native tfjs bindings: their install script downloads libtensorflow,
     // which CI cannot reach (hooklens then runs on wasm, as here).
     await timed('npm install', () =>
-      run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', '@tensorflow/tfjs-core@4.22.0', ...tarballs.map((file) => `./packs/${file}`)], { cwd: project }),
+      run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--omit=optional', '@tensorflow/tfjs-core@4.22.0', `typescript@${devVersion('typescript')}`, `@types/node@${devVersion('@types/node')}`, ...tarballs.map((file) => `./packs/${file}`)], { cwd: project }),
     );
     await initBackend('wasm');
     model = await loadModel(resolveModelPath('toy-ioi'));
@@ -115,6 +122,29 @@ describe('the packed packages installed with npm into an empty project', () => {
       expect(cell.prob).toBeCloseTo(expected.target![l][p].prob, 6);
       expect(cell.rank).toBe(expected.target![l][p].rank);
     }));
+  }, 300_000);
+
+  it('gives a TypeScript user typed declarations (Node16 resolution), chained tensor methods included', async () => {
+    writeFileSync(join(project, 'typed.ts'), [
+      "import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';",
+      "import { resolveModelPath } from '@hooklens/core/hub';",
+      "import { logitLens } from '@hooklens/hooks';",
+      "import { ROUTES } from '@hooklens/ui/api';",
+      "import { startServer } from '@hooklens/ui/server';",
+      'await initBackend();',
+      "const model: HookedTransformer = await loadModel(resolveModelPath('toy-ioi'));",
+      "const logits = model.forward(model.toTokens('When Mary and John'));",
+      'const flat = logits.add(logits).reshape([-1]);',
+      'const layers: number = logitLens(model, [0, 1], { topK: 1 }).layers.length;',
+      '// @ts-expect-error: the declarations are typed, not any',
+      'const wrong: string = layers;',
+      'console.log(flat.shape, wrong, ROUTES, startServer);',
+      '',
+    ].join('\n'));
+    const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+    const checked = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'node16', '--types', 'node', 'typed.ts'], { cwd: project, encoding: 'utf8' });
+    expect(checked.stdout + checked.stderr).toBe('');
+    expect(checked.status).toBe(0);
   }, 300_000);
 
   it('hooklens serve serves the prebuilt dashboard and the API with the shipped model', async () => {
