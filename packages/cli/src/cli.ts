@@ -1,4 +1,3 @@
-import { BACKEND_NAMES, chooseEngine, ENGINE_ENV, ENGINE_NAMES } from '@hooklens/core';
 import type { BackendName, EngineName } from '@hooklens/core';
 import { parseOptions } from './args.ts';
 import type { OptionSpec } from './args.ts';
@@ -8,6 +7,9 @@ import { COMMANDS } from './commands/index.ts';
 import { UsageError } from './errors.ts';
 import { oneLine } from './format.ts';
 import { commandHelp, mainHelp } from './help.ts';
+
+/** The environment variable that picks the engine (kept here so --help loads no engine code). */
+const ENGINE_ENV = 'HOOKLENS_ENGINE';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
@@ -35,11 +37,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const values = parseOptions(rest, specs, command.name);
-    const globals = globalOptions(values);
-    // Every model a command loads (one, several served, an experiment's) runs on that engine.
-    if (globals.engine !== undefined) process.env[ENGINE_ENV] = globals.engine;
-    // An engine asked for that cannot run (unknown, or onnx where it does not load): its reason, before any work.
-    if (process.env[ENGINE_ENV]) chooseEngine();
+    const globals = await globalOptions(values);
     await command.run(values, globals);
     return 0;
   } catch (error) {
@@ -68,15 +66,22 @@ function asksForHelp(args: readonly string[], specs: readonly OptionSpec[]): boo
   return false;
 }
 
-function globalOptions(values: Record<string, unknown>): GlobalOptions {
+async function globalOptions(values: Record<string, unknown>): Promise<GlobalOptions> {
   const backend = values.backend as string | undefined;
+  const engine = values.engine as string | undefined;
+  if (engine !== undefined) process.env[ENGINE_ENV] = engine;
+  // @hooklens/core loads tfjs: only when a flag or the engine variable is there to check (the command needs it then anyway).
+  if (backend === undefined && !process.env[ENGINE_ENV]) return { backend: undefined, engine: undefined, verbose: values.verbose === true };
+  const { BACKEND_NAMES, ENGINE_NAMES, chooseEngine } = await import('@hooklens/core');
   if (backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(backend)) {
     throw new UsageError(`unknown backend '${backend}' for --backend; valid backends: ${BACKEND_NAMES.join(', ')}`);
   }
-  const engine = values.engine as string | undefined;
   if (engine !== undefined && !(ENGINE_NAMES as readonly string[]).includes(engine)) {
     throw new UsageError(`unknown engine '${engine}' for --engine; valid engines: ${ENGINE_NAMES.join(', ')}`);
   }
+  // Every model a command loads (one, several served, an experiment's) runs on that engine; one asked
+  // for that cannot run (unknown, or onnx where it does not load) gives its reason before any work.
+  if (process.env[ENGINE_ENV]) chooseEngine();
   return { backend: backend as BackendName | undefined, engine: engine as EngineName | undefined, verbose: values.verbose === true };
 }
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runCli } from './cli.ts';
 
 // exitCode rather than process.exit(): piped stdout is written asynchronously and must drain first.

@@ -1,4 +1,3 @@
-import { chooseEngine, engineLine, initBackend, loadModel } from '@hooklens/core';
 import { resolveModel } from '@hooklens/core/hub';
 import type { BackendInfo, HookedTransformer } from '@hooklens/core';
 import { stringOption } from './args.ts';
@@ -10,6 +9,7 @@ import type { GlobalOptions } from './commands/command.ts';
  * threads)`, or the tfjs backend), so stdout stays clean for pipes.
  */
 export async function startBackend(globals: GlobalOptions): Promise<BackendInfo> {
+  const { chooseEngine, engineLine, initBackend } = await import('@hooklens/core');
   const backend = await initBackend(globals.backend);
   process.stderr.write(`backend: ${engineLine(chooseEngine(globals.engine), backend.description)}\n`);
   return backend;
@@ -28,6 +28,7 @@ export async function openModel(values: OptionValues, globals: GlobalOptions): P
   const backend = await startBackend(globals);
   const path = resolved.path;
   const tokenizer = stringOption(values, 'tokenizer') ?? resolved.tokenizer;
+  const { loadModel } = await import('@hooklens/core');
   const model = await loadModel(path, tokenizer === undefined ? {} : { tokenizer });
   return { model, backend, path };
 }

@@ -4,9 +4,7 @@
  * numbers. The command names only its kind-specific settings; the model, tokenisation and
  * file-format fields come from here.
  */
-import { parseExperiment } from '@hooklens/hooks';
 import type { ExperimentInput, LogitDiffMetric } from '@hooklens/hooks';
-import { writeJsonAtomic } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
 import { stringOption } from './args.ts';
 import type { OptionSpec, OptionValues } from './args.ts';
@@ -34,8 +32,9 @@ type KindSettings = ExperimentInput extends infer E ? (E extends unknown ? Omit<
  * model as given to --model/--tokenizer and the BOS choice the command made (--no-bos, or
  * the model family's default), so a replay encodes text prompts identically.
  */
-export function saveExperiment(path: string | undefined, values: OptionValues, model: HookedTransformer, settings: KindSettings): void {
+export async function saveExperiment(path: string | undefined, values: OptionValues, model: HookedTransformer, settings: KindSettings): Promise<void> {
   if (path === undefined) return;
+  const [{ parseExperiment }, { writeJsonAtomic }] = await Promise.all([import('@hooklens/hooks'), import('@hooklens/core')]);
   const tokenizer = stringOption(values, 'tokenizer');
   // hooklens and kind first, so the file reads from the top.
   const experiment = parseExperiment(Object.assign({ hooklens: 1, kind: settings.kind }, {

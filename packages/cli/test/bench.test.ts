@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@hooklens/core';
@@ -5,6 +6,7 @@ import type { HookedTransformer } from '@hooklens/core';
 import { randomModel } from '@hooklens/core/testing';
 import { ablationBench } from '../src/bench/ablationBench.ts';
 import { patchingBench } from '../src/bench/patchingBench.ts';
+import { startupBench } from '../src/bench/startupBench.ts';
 
 /** A plain decimal as the bench prints it ("12.3", "0.0", "4.56"): finite, never NaN or Infinity. */
 const NUMBER = String.raw`\d+\.\d+`;
@@ -72,3 +74,14 @@ describe('pnpm bench sections on a tiny model (smoke: well-formed figures)', () 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('pnpm bench: CLI start-up section', () => {
+  it('times each command in each variant and marks the goal against the first variant', async () => {
+    const fromSource = { label: 'source', node: [fileURLToPath(new URL('../bin/hooklens.js', import.meta.url))], env: { HOOKLENS_FROM_SOURCE: '1' } };
+    const unavailable = { label: 'never built', node: [], unavailable: () => 'not built' };
+    const lines = await printed((say) => startupBench(say, { runs: 1, commands: [{ args: ['--help'], goal: 60 }], variants: [fromSource, unavailable] }));
+    expect(lines[0]).toMatch(/^CLI start-up \(best \/ median of 1 runs; load average \d+\.\d on \d+ cores\)$/);
+    expect(lines[1]).toMatch(new RegExp(`^  hooklens --help +source +${NUMBER} s / ${NUMBER} s  \\(goal ≤ 60\\.0 s: met\\)$`));
+    expect(lines[2]).toMatch(/^  hooklens --help +never built +not measured: not built$/);
+  }, 120_000);
+});

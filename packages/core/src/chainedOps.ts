@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Type-only: tfjs-core declares the chained methods (x.add(y), x.reshape(…)) there. Its
 // run-time version is ESM that Node cannot load (directory imports), and the CommonJS
-// bundle Node uses leaves them out, so they are installed below.
-import type {} from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+// bundle Node uses leaves them out, so they are installed below. Exported so that declaration
+// emit keeps the import: projects using the built @hooklens/core see the methods too.
+import type * as ChainedOpDeclarations from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
+export type { ChainedOpDeclarations };
 
 /** Methods whose chained form is `tf.name(this, ...args)`. */
 const SAME_SIGNATURE = [

@@ -10,7 +10,7 @@
  * dist/client/.inputs.json (a dotfile: the server does not serve it), and the next start compares
  * those files' times with the build's.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
@@ -84,8 +84,36 @@ export interface BuildClientOptions {
 
 export async function buildClient(options: BuildClientOptions = {}): Promise<{ built: boolean; outDir: string; reason?: string }> {
   const outDir = options.outDir ?? CLIENT_DIST;
-  const reason = options.ifStale && outDir === CLIENT_DIST ? staleReason(outDir) : 'asked to build';
-  if (reason === undefined) return { built: false, outDir };
+  if (!options.ifStale || outDir !== CLIENT_DIST) return viteBuild(outDir, 'asked to build', options);
+  if (staleReason(outDir) === undefined) return { built: false, outDir };
+  // `pnpm start` and `pnpm build` (the package test among them) may both find it stale at once.
+  return withLock(`${outDir}.lock`, async () => {
+    const reason = staleReason(outDir);
+    return reason === undefined ? { built: false, outDir } : viteBuild(outDir, reason, options);
+  });
+}
+
+/** A lock folder taken by one process at a time; a lock left for 10 minutes is a dead process's. */
+async function withLock<T>(lock: string, body: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const takenAt = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (takenAt !== undefined && Date.now() - takenAt > 600_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function viteBuild(outDir: string, reason: string, options: BuildClientOptions): Promise<{ built: true; outDir: string; reason: string }> {
   const { build } = await import('vite');
   const builtAt = Date.now();
   let moduleIds: string[] = [];

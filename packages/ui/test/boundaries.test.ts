@@ -2,7 +2,8 @@
  * The package boundaries, read from the import statements:
  * - the dashboard talks to the models only over HTTP: nothing the client bundle is made of
  *   (src/client and everything it imports from the workspace, followed transitively) imports
- *   @hooklens/core, @hooklens/hooks (but for its zod-only '@hooklens/hooks/experiment-schema'),
+ *   @hooklens/core, @hooklens/hooks (but for its zod-only '@hooklens/hooks/experiment-schema' and the
+ *   constants file it imports, experiment/kinds.ts),
  *   a Node module, or the server;
  * - @hooklens/hooks uses @hooklens/core only through the core's package exports.
  */
@@ -17,6 +18,7 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const packageDir = (name: string) => join(REPO, 'packages', name);
 const SCHEMA_SPECIFIER = '@hooklens/hooks/experiment-schema';
 const SCHEMA_FILE = join(packageDir('hooks'), 'src', 'experiment', 'schema.ts');
+const SCHEMA_KINDS_FILE = join(packageDir('hooks'), 'src', 'experiment', 'kinds.ts');
 const NODE_BUILTINS = new Set(builtinModules);
 
 /** Every module specifier a file imports or re-exports, type-only and dynamic imports included (comments ignored). */
@@ -51,7 +53,7 @@ function clientImportViolation(from: string, specifier: string): string | undefi
   if (target === undefined) return undefined;
   if (inside(target, join(packageDir('ui'), 'src', 'server'))) return 'the server';
   if (inside(target, packageDir('ui'))) return undefined;
-  if (target === SCHEMA_FILE) return undefined;
+  if (target === SCHEMA_FILE || target === SCHEMA_KINDS_FILE) return undefined;
   return 'a workspace file outside packages/ui';
 }
 

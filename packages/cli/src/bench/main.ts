@@ -5,7 +5,8 @@
  * Then the research-tool sweeps on the same model: a full resid_pre patching sweep and a full
  * head-ablation sweep (64 tokens), batched against one forward per cell (patchingBench.ts,
  * ablationBench.ts); several minutes on one WASM thread. `pnpm bench --quick` sweeps a sample
- * of each and extrapolates (about a minute each).
+ * of each and extrapolates (about a minute each). First, how long the CLI takes to start
+ * (startupBench.ts; `pnpm bench` builds the packages before it runs).
  * HOOKLENS_BACKEND=wasm|cpu|tensorflow picks the tfjs backend. Every section runs on both engines
  * (tfjs and, when onnxruntime-node loads, onnx) in the same run, with the onnx/tfjs ratio.
  */
@@ -17,6 +18,7 @@ import { forwardFlops, matmulFlops } from './flops.ts';
 import { ablationBench } from './ablationBench.ts';
 import { GPT2_SMALL, randomWeights } from './gpt2Small.ts';
 import { patchingBench } from './patchingBench.ts';
+import { startupBench } from './startupBench.ts';
 import { timeMedian } from './timing.ts';
 
 const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
@@ -39,6 +41,10 @@ const onnx = ortAvailability();
 const engines: EngineName[] = onnx.available ? ['tfjs', 'onnx'] : ['tfjs'];
 say(`engines: tfjs on ${backend.description}${onnx.available ? `; ${chooseEngine('onnx').description}` : `; onnx unavailable (${onnx.reason})`}`);
 say(quick ? 'sweeps: --quick (sampled and extrapolated; run without --quick for the full sweeps)' : 'sweeps: full (pnpm bench --quick samples them)');
+
+say();
+await startupBench(say, { runs: quick ? 3 : 7 });
+say();
 
 let before = performance.now();
 const weights = randomWeights(config);

@@ -1,4 +1,3 @@
-import { ablate, ablationSweep, promptTokens } from '@hooklens/hooks';
 import type { AblationMode, HeadRef, TokenPrediction } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -77,6 +76,7 @@ export const ablateCommand: Command = {
     const reference = referenceFile === undefined ? undefined : readTokensFile(referenceFile);
     const saveTo = experimentPath(values);
 
+    const { ablate, ablationSweep, promptTokens } = await import('@hooklens/hooks');
     const { model, path } = await openModel(values, globals);
     try {
       const rows = fileRows ?? [promptTokens(model, prompt!, values['no-bos'] ? { prependBos: false } : {})];
@@ -93,7 +93,7 @@ export const ablateCommand: Command = {
         const progress = progressBar('sweeping heads');
         const result = await withFileContext(tokensFile, referenceFile, () => ablationSweep(model, rows, { ...common, ...(batchSize !== undefined && { batchSize }), onProgress: progress.update }))
           .finally(progress.end);
-        saveExperiment(saveTo, values, model, { kind: 'ablation-sweep', ...saved, ...(batchSize !== undefined && { batchSize }) });
+        await saveExperiment(saveTo, values, model, { kind: 'ablation-sweep', ...saved, ...(batchSize !== undefined && { batchSize }) });
         if (json) {
           process.stdout.write(`${JSON.stringify({ model: path, tokens: rows, mode, ...metricTokens(answer, wrong), ...result })}\n`);
         } else {
@@ -112,7 +112,7 @@ export const ablateCommand: Command = {
         return;
       }
       const result = await withFileContext(tokensFile, referenceFile, () => ablate(model, rows, { ...common, heads, mlps }));
-      saveExperiment(saveTo, values, model, { kind: 'ablation', ...saved, heads, mlps });
+      await saveExperiment(saveTo, values, model, { kind: 'ablation', ...saved, heads, mlps });
       const ablated = { heads: heads.map(({ layer, head }) => `${layer}.${head}`), mlps };
       if (json) {
         process.stdout.write(`${JSON.stringify({ model: path, tokens: rows, mode, ...ablated, ...metricTokens(answer, wrong), ...result })}\n`);

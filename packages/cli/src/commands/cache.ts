@@ -1,4 +1,3 @@
-import { writeSafetensors } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { HostTensor } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -6,7 +5,6 @@ import { MODEL_OPTIONS } from './modelOptions.ts';
 import { stringOption } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
-import { checkCacheFits } from '../memoryCheck.ts';
 import { checkWritable } from '../outputPath.ts';
 import { readTokensFile } from '../tokensFile.ts';
 
@@ -43,6 +41,7 @@ export const cacheCommand: Command = {
     checkWritable(out);
     const fileRows = tokensFile === undefined ? undefined : readTokensFile(tokensFile);
 
+    const [{ writeSafetensors }, { checkCacheFits }] = await Promise.all([import('@hooklens/core'), import('../memoryCheck.ts')]);
     const { model, path } = await openModel(values, globals);
     try {
       const rows = fileRows ?? [encodePrompt(model, prompt!, !values['no-bos'])];

@@ -1,13 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, readSafetensors, writeSafetensors } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { describeModel, formatInfo } from './info.ts';
 import { runAndCollect } from './cache.ts';
 import { stringOption } from '../args.ts';
 import { BYTE_TOKENIZER_VOCAB, writeByteTokenizer } from '../demo/byteTokenizer.ts';
-import { writeRandomGpt2 } from '../demo/randomGpt2.ts';
 import { startBackend } from '../openModel.ts';
 
 const DEMO_PROMPT = 'The quick brown fox';
@@ -29,6 +27,7 @@ export const demoCommand: Command = {
     const out = join(dir, 'activations.safetensors');
     const say = (line = '') => process.stdout.write(`${line}\n`);
 
+    const [{ loadModel, readSafetensors, writeSafetensors }, { writeRandomGpt2 }] = await Promise.all([import('@hooklens/core'), import('../demo/randomGpt2.ts')]);
     const backend = await startBackend(globals);
     mkdirSync(modelDir, { recursive: true });
     writeRandomGpt2(modelDir, { nLayers: 2, dModel: 64, nHeads: 4, dMlp: 256, dVocab: BYTE_TOKENIZER_VOCAB, nCtx: 128 }, 0);

@@ -1,4 +1,3 @@
-import { headScores } from '@hooklens/hooks';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
 import { numberOption } from '../args.ts';
@@ -31,6 +30,7 @@ export const headsCommand: Command = {
     const batch = numberOption(values, 'batch', command, { integer: true, min: 1 });
     const seed = numberOption(values, 'seed', command, { integer: true });
     const saveTo = experimentPath(values);
+    const { headScores } = await import('@hooklens/hooks');
     const { model, path } = await openModel(values, globals);
     try {
       const scores = await headScores(model, {
@@ -38,7 +38,7 @@ export const headsCommand: Command = {
         ...(batch !== undefined && { batch }),
         ...(seed !== undefined && { seed }),
       });
-      saveExperiment(saveTo, values, model, { kind: 'head-scores', prompts: { repeatedRandomTokens: { ...(seqLen !== undefined && { seqLen }), ...(batch !== undefined && { batch }) } }, ...(seed !== undefined && { seed }) });
+      await saveExperiment(saveTo, values, model, { kind: 'head-scores', prompts: { repeatedRandomTokens: { ...(seqLen !== undefined && { seqLen }), ...(batch !== undefined && { batch }) } }, ...(seed !== undefined && { seed }) });
       if (values.json) {
         process.stdout.write(`${JSON.stringify({ model: path, ...scores })}\n`);
         return;

@@ -1,4 +1,4 @@
-import { logitLens, promptTokens, resolveToken } from '@hooklens/hooks';
+import type * as Hooks from '@hooklens/hooks';
 import type { LogitLensResult } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -47,10 +47,11 @@ export const lensCommand: Command = {
     const fileTokens = tokensFile === undefined ? undefined : oneRow(readTokensFile(tokensFile), tokensFile);
     const saveTo = experimentPath(values);
 
+    const { logitLens, promptTokens, resolveToken } = await import('@hooklens/hooks');
     const { model } = await openModel(values, globals);
     try {
       // BOS as the model family does it unless --no-bos (what saveExperiment records, so a replay matches).
-      const tokens = fileTokens ?? encodePrompt(model, prompt!, values['no-bos'] === true ? { prependBos: false } : {});
+      const tokens = fileTokens ?? encodePrompt(model, promptTokens, prompt!, values['no-bos'] === true ? { prependBos: false } : {});
       const target = targetText === undefined ? undefined : resolveToken(model, targetText, 'target');
       let lens: LogitLensResult;
       try {
@@ -60,7 +61,7 @@ export const lensCommand: Command = {
         if (tokensFile !== undefined && (error as Error).name === 'TokensError') throw new CliError(`${tokensFile}: ${(error as Error).message}`);
         throw error;
       }
-      saveExperiment(saveTo, values, model, { kind: 'lens', prompts: { prompt: fileTokens ?? prompt! }, topK: Math.min(topK, model.config.dVocab), ...(targetText !== undefined && { target: targetText }) });
+      await saveExperiment(saveTo, values, model, { kind: 'lens', prompts: { prompt: fileTokens ?? prompt! }, topK: Math.min(topK, model.config.dVocab), ...(targetText !== undefined && { target: targetText }) });
       if (values.json) {
         const { layers, positions, top, entropy, klToFinal } = lens;
         process.stdout.write(`${JSON.stringify({ layers, positions, top, ...(lens.target && { target: lens.target }), entropy, klToFinal })}\n`);
@@ -79,7 +80,7 @@ function oneRow(rows: number[][], path: string): number[] {
 }
 
 /** The prompt's ids; an empty or blank prompt is an error, as in ablate and patch. */
-function encodePrompt(model: HookedTransformer, prompt: string, options: { prependBos?: boolean }): number[] {
+function encodePrompt(model: HookedTransformer, promptTokens: typeof Hooks.promptTokens, prompt: string, options: { prependBos?: boolean }): number[] {
   if (!model.tokenizer) throw new CliError('this model has no tokenizer to encode --prompt; pass --tokenizer PATH or give token ids with --tokens-file');
   const ids = promptTokens(model, prompt, options);
   if (ids.length === 0) throw new CliError('--prompt encodes to no tokens');

@@ -1,4 +1,5 @@
-import { activationPatching, availableCores, PATCH_KINDS, promptTokens, resolveToken } from '@hooklens/hooks';
+import { EXPERIMENT_PATCH_KINDS } from '@hooklens/hooks/experiment-kinds';
+import type * as Hooks from '@hooklens/hooks';
 import type { PatchingResult, PatchKind } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -10,6 +11,9 @@ import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
 import { readTokensFile } from '../tokensFile.ts';
 import { experimentPath, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
+
+/** @hooklens/hooks' PATCH_KINDS (checked to agree), without loading tfjs or zod for --help. */
+const PATCH_KINDS = EXPERIMENT_PATCH_KINDS.filter((kind) => kind !== 'every-block');
 
 /** Below this many parameters a sweep ends before worker threads have loaded the model. */
 const WORKER_MIN_PARAMS = 10_000_000;
@@ -61,11 +65,12 @@ export const patchCommand: Command = {
     const corruptFileTokens = corruptSource.file === undefined ? undefined : oneRow(corruptSource.file);
     const saveTo = experimentPath(values);
 
+    const { activationPatching, availableCores, promptTokens, resolveToken } = await import('@hooklens/hooks');
     const { model } = await openModel(values, globals);
     try {
       const prependBos = values['no-bos'] === true ? { prependBos: false } : {};
-      const clean = cleanFileTokens ?? encode(model, cleanSource.text!, prependBos, 'clean prompt');
-      const corrupted = corruptFileTokens ?? encode(model, corruptSource.text!, prependBos, 'corrupted prompt');
+      const clean = cleanFileTokens ?? encode(model, promptTokens, cleanSource.text!, prependBos, 'clean prompt');
+      const corrupted = corruptFileTokens ?? encode(model, promptTokens, corruptSource.text!, prependBos, 'corrupted prompt');
       const answer = resolveToken(model, stringOption(values, 'answer')!, 'answer');
       const wrong = resolveToken(model, stringOption(values, 'wrong')!, 'wrong');
       const workers = workersOption ?? (availableCores() >= 2 && model.numParams() >= WORKER_MIN_PARAMS ? 2 : 1);
@@ -74,7 +79,7 @@ export const patchCommand: Command = {
         kind: kind as PatchKind, answer, wrong, workers, onProgress: progress.update,
         ...(batchSize !== undefined && { batchSize }),
       }).finally(progress.end);
-      saveExperiment(saveTo, values, model, {
+      await saveExperiment(saveTo, values, model, {
         kind: 'patching', prompts: { clean: cleanFileTokens ?? cleanSource.text!, corrupted: corruptFileTokens ?? corruptSource.text! }, patch: { kind: kind as PatchKind },
         metric: { type: 'logit-diff', answer: stringOption(values, 'answer')!, wrong: stringOption(values, 'wrong')! },
         ...(batchSize !== undefined && { batchSize }), ...(workersOption !== undefined && { workers: workersOption }),
@@ -100,7 +105,7 @@ function oneRow(path: string): number[] {
   return rows[0];
 }
 
-function encode(model: HookedTransformer, text: string, options: { prependBos?: boolean }, what: string): number[] {
+function encode(model: HookedTransformer, promptTokens: typeof Hooks.promptTokens, text: string, options: { prependBos?: boolean }, what: string): number[] {
   if (!model.tokenizer) throw new CliError(`this model has no tokenizer to encode the ${what}; pass --tokenizer PATH or give token ids in a tokens file`);
   return promptTokens(model, text, options, what);
 }

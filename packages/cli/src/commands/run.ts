@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeJsonAtomic } from '@hooklens/core';
-import { EXPERIMENT_KINDS, loadExperimentModel, parseExperimentText, runExperiment } from '@hooklens/hooks';
+import { EXPERIMENT_KINDS } from '@hooklens/hooks/experiment-kinds';
 import type { Command } from './command.ts';
 import { stringOption } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -41,6 +40,7 @@ export const runCommand: Command = {
       const code = (error as NodeJS.ErrnoException).code;
       throw new CliError(`${file}: cannot read experiment file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : code ?? String(error)})`);
     }
+    const { parseExperimentText } = await import('@hooklens/hooks/experiment-schema');
     const parsed = parseExperimentText(text, file);
     const modelOverride = stringOption(values, 'model');
     const tokenizerOverride = stringOption(values, 'tokenizer');
@@ -49,6 +49,7 @@ export const runCommand: Command = {
     const experiment = modelOverride === undefined ? parsed : { ...parsed, model: { id: modelOverride, ...(tokenizerOverride !== undefined && { tokenizer: tokenizerOverride }) } };
     if (out !== undefined) checkWritable(out);
 
+    const [{ loadExperimentModel, runExperiment }, { writeJsonAtomic }] = await Promise.all([import('@hooklens/hooks'), import('@hooklens/core')]);
     await startBackend(globals);
     // An override is a name or path as typed on this command line, so not relative to the file's folder.
     const model = await loadExperimentModel(experiment.model, modelOverride === undefined ? { baseDir: dirname(file) } : {});

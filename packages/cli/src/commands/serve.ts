@@ -1,4 +1,4 @@
-import { generateToken, isLoopbackAddress, loadServedModels, startServer, DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from '@hooklens/ui/server';
+import { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from '@hooklens/ui/server/defaults';
 import { resolveModel } from '@hooklens/core/hub';
 import type { Command } from './command.ts';
 import { MODEL_VALUE, MODEL_VALUE_HELP } from './modelOptions.ts';
@@ -33,6 +33,7 @@ export const serveCommand: Command = {
     'hooklens pull gpt2 && hooklens serve --model gpt2 --model toy-ioi',
   ],
   async run(values, globals) {
+    const { generateToken, isLoopbackAddress, loadServedModels, startServer } = await import('@hooklens/ui/server');
     const names = modelNames(values);
     const modelsDir = stringOption(values, 'models-dir');
     if (names.length === 0 && modelsDir === undefined) throw new UsageError('serve: give --model PATH or --models-dir DIR (see hooklens serve --help)');

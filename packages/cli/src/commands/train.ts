@@ -2,7 +2,6 @@ import { startBackend } from '../openModel.ts';
 import type { Command } from './command.ts';
 import { numberOption, stringOption } from '../args.ts';
 import { CliError, UsageError } from '../errors.ts';
-import { inductionTask, ioiTask, saveTrainedModel, textFileTask, trainModel } from '@hooklens/core/train';
 import type { EvalResult, TrainingTask, TrainProgress } from '@hooklens/core/train';
 
 const TASKS = ['induction', 'ioi', 'text'] as const;
@@ -68,6 +67,7 @@ export const trainCommand: Command = {
     const lr = numberOption(values, 'lr', command, { min: 0, minExclusive: true, max: 1 }) ?? 1e-3;
     const seed = int('seed', 1, 0);
 
+    const { inductionTask, ioiTask, saveTrainedModel, textFileTask, trainModel } = await import('@hooklens/core/train');
     let task: TrainingTask;
     try {
       task = taskName === 'induction' ? inductionTask(context === undefined ? {} : { contextLength: context })

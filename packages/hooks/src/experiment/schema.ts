@@ -16,18 +16,12 @@
  * }`, 'lens.json');
  */
 import { z } from 'zod';
+import { EXPERIMENT_KINDS, EXPERIMENT_PATCH_KINDS } from './kinds.ts';
+
+export { EXPERIMENT_KINDS, EXPERIMENT_PATCH_KINDS };
 
 /** The file format's version; a later incompatible format gets 2. */
 export const EXPERIMENT_VERSION = 1;
-
-export const EXPERIMENT_KINDS = ['lens', 'ablation', 'ablation-sweep', 'patching', 'head-scores'] as const;
-/** Mirrors @hooklens/hooks' PATCH_KINDS (run.ts checks at compile time that they agree), plus the three-grid 'every-block'. */
-export const EXPERIMENT_PATCH_KINDS = [
-  'resid_pre', 'resid_mid', 'attn_out', 'mlp_out',
-  'z', 'q', 'k', 'v', 'pattern',
-  'z_by_pos', 'q_by_pos', 'k_by_pos', 'v_by_pos', 'pattern_by_pos',
-  'every-block',
-] as const;
 
 const index = z.number().int().nonnegative();
 const positiveInt = z.number().int().positive();

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, HookedTransformer } from '@hooklens/core';
 import type { PatchRunResult, PatchRunSpec } from '../patching.ts';
 import type { SweepProgress } from './progress.ts';
-import { runWorkerPool } from './workerPool.ts';
+import { runWorkerPool, siblingModule } from './workerPool.ts';
 
 /** What one patch worker receives as workerData. */
 export interface PatchWorkerData {
@@ -40,7 +40,7 @@ export async function runPatchCellsInWorkers(model: HookedTransformer, spec: Pat
     spec: { ...spec, cells: share.map((index) => spec.cells[index]) },
     ...metric,
   }));
-  const results = await runWorkerPool<PatchRunResult>(new URL('./patchWorker.ts', import.meta.url), shares, {
+  const results = await runWorkerPool<PatchRunResult>(siblingModule('patchWorker', import.meta.url), shares, {
     onProgress: (cells) => progress.advance(cells),
     signal: progress.signal,
   });

@@ -2,9 +2,10 @@
  * Runs shares of a sweep on worker threads. The WASM backend runs one thread per Node
  * process, so a sweep split over N workers (each with its own model and backend) uses N cores.
  *
- * Workers run TypeScript source (no build step): each starts from a tiny bootstrap that
- * registers tsx's loader, as bin/hooklens.js does, then imports the entry module; this works
- * under tsx, the CLI and vitest alike.
+ * Workers run the entry module as this package runs: built JavaScript (dist/, the published
+ * package) directly, TypeScript source (the repository, no build step) from a tiny bootstrap
+ * that registers tsx's loader, as bin/hooklens.js does, then imports the entry module; this
+ * works under tsx, the CLI and vitest alike.
  *
  * Protocol: the entry reads `workerData` and posts `{ type: 'progress', cells }` as it goes,
  * then `{ type: 'result', result }` or `{ type: 'error', name, message }`.
@@ -14,7 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { abortError } from './progress.ts';
@@ -42,8 +43,17 @@ function tsxApiUrl(): string {
   return pathToFileURL(join(dirname(tsxPackage), 'dist/esm/api/index.mjs')).href;
 }
 
-/** A worker thread running the TypeScript module `entry`. */
-export function startTypeScriptWorker(entry: URL, workerData: unknown): Worker {
+/**
+ * The sibling module `name` (no extension) of the module at `self` (its import.meta.url), with
+ * that module's own extension: `.ts` when running from source, `.js` once built.
+ */
+export function siblingModule(name: string, self: string): URL {
+  return new URL(`./${name}${extname(new URL(self).pathname)}`, self);
+}
+
+/** A worker thread running the module `entry`: JavaScript directly, TypeScript through tsx. */
+export function startModuleWorker(entry: URL, workerData: unknown): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData });
   const bootstrap = `import(${JSON.stringify(tsxApiUrl())})
     .then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })
     .catch((error) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', name: error.name ?? 'Error', message: String(error.message ?? error) }); });`;
@@ -70,7 +80,7 @@ export function runWorkerPool<T>(entry: URL, shares: readonly unknown[], options
     const onAbort = () => finish(abortError());
     signal?.addEventListener('abort', onAbort, { once: true });
     shares.forEach((share, index) => {
-      const worker = startTypeScriptWorker(entry, share);
+      const worker = startModuleWorker(entry, share);
       workers.push(worker);
       worker.on('message', (message: WorkerMessage<T>) => {
         if (settled) return;

@@ -8,11 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { createApp } from './app.ts';
 import type { App, AppOptions } from './app.ts';
 import { isLoopbackAddress } from './security.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH } from './defaults.ts';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 7860;
-/** Shorter tokens are refused: the token is the only thing guarding a non-loopback server. */
-export const MIN_TOKEN_LENGTH = 16;
+export { DEFAULT_HOST, DEFAULT_PORT, MIN_TOKEN_LENGTH };
 
 export interface ServeOptions extends AppOptions {
   host?: string;
