@@ -1,4 +1,3 @@
-import { engineLine } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
@@ -22,6 +21,7 @@ export const infoCommand: Command = {
   examples: ['hooklens info --model toy-ioi'],
   async run(values, globals) {
     const { model, backend, path } = await openModel(values, globals);
+    const { engineLine } = await import('@hooklens/core');
     try {
       const summary = describeModel(model, path, engineLine(model.engine, backend.description));
       process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatInfo(summary)}\n`);
