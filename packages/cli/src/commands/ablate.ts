@@ -1,4 +1,5 @@
 import { ablate, ablationSweep, promptTokens } from '@hooklens/hooks';
+import { warnUnknownWords } from '../unknownWords.ts';
 import type { AblationMode, HeadRef, TokenPrediction } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -80,6 +81,7 @@ export const ablateCommand: Command = {
     const { model, path } = await openModel(values, globals);
     try {
       const rows = fileRows ?? [promptTokens(model, prompt!, values['no-bos'] ? { prependBos: false } : {})];
+      if (fileRows === undefined) warnUnknownWords(model, rows[0], prompt!, '--prompt');
       const common = {
         mode,
         ...(reference && { reference }),

@@ -1,4 +1,5 @@
 import { logitLens, promptTokens, resolveToken } from '@hooklens/hooks';
+import { warnUnknownWords } from '../unknownWords.ts';
 import type { LogitLensResult } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -83,6 +84,7 @@ function encodePrompt(model: HookedTransformer, prompt: string, options: { prepe
   if (!model.tokenizer) throw new CliError('this model has no tokenizer to encode --prompt; pass --tokenizer PATH or give token ids with --tokens-file');
   const ids = promptTokens(model, prompt, options);
   if (ids.length === 0) throw new CliError('--prompt encodes to no tokens');
+  warnUnknownWords(model, ids, prompt, '--prompt');
   return ids;
 }
 

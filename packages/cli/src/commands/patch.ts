@@ -1,4 +1,5 @@
 import { activationPatching, availableCores, PATCH_KINDS, promptTokens, resolveToken } from '@hooklens/hooks';
+import { warnUnknownWords } from '../unknownWords.ts';
 import type { PatchingResult, PatchKind } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -64,8 +65,8 @@ export const patchCommand: Command = {
     const { model } = await openModel(values, globals);
     try {
       const prependBos = values['no-bos'] === true ? { prependBos: false } : {};
-      const clean = cleanFileTokens ?? encode(model, cleanSource.text!, prependBos, 'clean prompt');
-      const corrupted = corruptFileTokens ?? encode(model, corruptSource.text!, prependBos, 'corrupted prompt');
+      const clean = cleanFileTokens ?? encode(model, cleanSource.text!, prependBos, 'clean prompt', '--clean');
+      const corrupted = corruptFileTokens ?? encode(model, corruptSource.text!, prependBos, 'corrupted prompt', '--corrupt');
       const answer = resolveToken(model, stringOption(values, 'answer')!, 'answer');
       const wrong = resolveToken(model, stringOption(values, 'wrong')!, 'wrong');
       const workers = workersOption ?? (availableCores() >= 2 && model.numParams() >= WORKER_MIN_PARAMS ? 2 : 1);
@@ -100,9 +101,11 @@ function oneRow(path: string): number[] {
   return rows[0];
 }
 
-function encode(model: HookedTransformer, text: string, options: { prependBos?: boolean }, what: string): number[] {
+function encode(model: HookedTransformer, text: string, options: { prependBos?: boolean }, what: string, option: string): number[] {
   if (!model.tokenizer) throw new CliError(`this model has no tokenizer to encode the ${what}; pass --tokenizer PATH or give token ids in a tokens file`);
-  return promptTokens(model, text, options, what);
+  const ids = promptTokens(model, text, options, what);
+  warnUnknownWords(model, ids, text, option);
+  return ids;
 }
 
 const SHADES = [' ', '░', '▒', '▓', '█'];

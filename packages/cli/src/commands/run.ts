@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeJsonAtomic } from '@hooklens/core';
 import { EXPERIMENT_KINDS, loadExperimentModel, parseExperimentText, runExperiment } from '@hooklens/hooks';
+import { reportUnknownWords } from '../unknownWords.ts';
 import type { Command } from './command.ts';
 import { stringOption } from '../args.ts';
 import { CliError } from '../errors.ts';
@@ -54,7 +55,10 @@ export const runCommand: Command = {
     const model = await loadExperimentModel(experiment.model, modelOverride === undefined ? { baseDir: dirname(file) } : {});
     try {
       const progress = progressBar(`running ${experiment.kind}`);
-      const run = await runExperiment(model, experiment, { onProgress: progress.update }).finally(progress.end);
+      const run = await runExperiment(model, experiment, {
+        onProgress: progress.update,
+        onUnknownTokens: (field, unknown) => reportUnknownWords(model, field, unknown),
+      }).finally(progress.end);
       if (out === undefined) process.stdout.write(`${JSON.stringify(run)}\n`);
       else writeJsonAtomic(out, run);
     } finally {
