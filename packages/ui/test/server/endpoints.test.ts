@@ -53,7 +53,7 @@ describe.skipIf(!HAS_STORIES)('hooklens serve API endpoints', () => {
     const noBos = await server.post('/api/tokenize', { model: 'stories260K', prompt: 'Once', prependBos: false });
     expect(noBos.body.ids).toEqual(stories().toTokens('Once', { prependBos: false }));
     const ids = await server.post('/api/tokenize', { model: 'tiny-ids', prompt: [3, 5, 7] });
-    expect(ids.body).toEqual({ ids: [3, 5, 7], tokens: ['#3', '#5', '#7'], nCtx: 32 });
+    expect(ids.body).toEqual({ ids: [3, 5, 7], tokens: ['#3', '#5', '#7'], unknown: [], nCtx: 32 });
   });
 
   it('POST /api/run: next-token top-k and loss match the model run directly', async () => {

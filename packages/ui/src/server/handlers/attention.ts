@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { AttentionRequest, AttentionResponse } from '../../api/index.ts';
 import { HttpError } from '../httpError.ts';
-import { promptIds, tokenLabels } from '../prompt.ts';
+import { promptIds, tokenLabels, unknownPositions } from '../prompt.ts';
 
 const DEFAULT_THUMBNAIL = 32;
 
@@ -47,7 +47,7 @@ export async function attention(model: HookedTransformer, request: AttentionRequ
       }]],
     });
     logits.dispose();
-    const response: AttentionResponse = { tokens: tokenLabels(model, ids), ids };
+    const response: AttentionResponse = { tokens: tokenLabels(model, ids), ids, unknown: unknownPositions(model, request.prompt, ids) };
     if (layer !== undefined && full) {
       response.layer = layer;
       response.heads = heads;

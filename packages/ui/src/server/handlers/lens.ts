@@ -2,7 +2,7 @@
 import type { HookedTransformer } from '@hooklens/core';
 import { logitLens } from '@hooklens/hooks';
 import type { LensRequest, LensResponse } from '../../api/index.ts';
-import { promptIds, tokenId, tokenLabel } from '../prompt.ts';
+import { promptIds, tokenId, tokenLabel, unknownPositions } from '../prompt.ts';
 
 export function lens(model: HookedTransformer, request: LensRequest): LensResponse {
   const ids = promptIds(model, request.prompt, request.prependBos);
@@ -12,5 +12,5 @@ export function lens(model: HookedTransformer, request: LensRequest): LensRespon
     ...(target !== undefined && { target }),
     ...(request.includeFinal !== undefined && { includeFinal: request.includeFinal }),
   });
-  return { ...result, ...(target !== undefined && { targetToken: tokenLabel(model, target) }) };
+  return { ...result, unknown: unknownPositions(model, request.prompt, ids), ...(target !== undefined && { targetToken: tokenLabel(model, target) }) };
 }

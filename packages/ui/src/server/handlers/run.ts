@@ -2,13 +2,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HookedTransformer } from '@hooklens/core';
 import type { RunRequest, RunResponse, TokenizeRequest, TokenizeResponse } from '../../api/index.ts';
-import { promptIds, resolvePosition, tokenLabel, tokenLabels } from '../prompt.ts';
+import { promptIds, resolvePosition, tokenLabel, tokenLabels, unknownPositions } from '../prompt.ts';
 
 const DEFAULT_TOP_K = 10;
 
 export function tokenize(model: HookedTransformer, request: TokenizeRequest): TokenizeResponse {
   const ids = promptIds(model, request.prompt, request.prependBos);
-  return { ids, tokens: tokenLabels(model, ids), nCtx: model.config.nCtx };
+  return { ids, tokens: tokenLabels(model, ids), unknown: unknownPositions(model, request.prompt, ids), nCtx: model.config.nCtx };
 }
 
 export async function run(model: HookedTransformer, request: RunRequest): Promise<RunResponse> {
@@ -39,6 +39,7 @@ export async function run(model: HookedTransformer, request: RunRequest): Promis
     return {
       ids,
       tokens: tokenLabels(model, ids),
+      unknown: unknownPositions(model, request.prompt, ids),
       position,
       top: topIds.map((id, k) => ({ ...tokenLabel(model, id, ids[position]), prob: p[k], logit: v[k] })),
       loss: perTokenLoss.length > 0 ? perTokenLoss.reduce((a, b) => a + b, 0) / perTokenLoss.length : null,
