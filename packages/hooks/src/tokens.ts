@@ -33,8 +33,8 @@ export function resolveToken(model: HookedTransformer, token: string | number, w
   }
   if (ids.length === 1 && ids[0] !== unk) return ids[0];
   const nearest = nearestKnownTokens(model, token);
-  const suggest = nearest.length > 0 ? `; nearest tokens it knows: ${nearest.map((piece) => JSON.stringify(piece)).join(', ')}` : '';
   if (ids.length === 1) {
+    const suggest = nearest.length > 0 ? `; nearest tokens it knows: ${nearest.map((piece) => JSON.stringify(piece)).join(', ')}` : '';
     throw new ToolInputError(`${what} ${JSON.stringify(token)} is not a token of ${modelName(model)} (it would be read as the unknown token ${JSON.stringify(model.toSingleStrToken(ids[0]))})${suggest}`);
   }
   const unknownWords = unk === undefined ? [] : (model.tokenizer?.unknownText?.(token) ?? []);
@@ -45,7 +45,8 @@ export function resolveToken(model: HookedTransformer, token: string | number, w
     const word = unknownWords[seen++];
     return word ? `${JSON.stringify(word)} (unknown)` : 'an unknown token';
   });
-  throw new ToolInputError(`${what} ${JSON.stringify(token)} is ${ids.length} tokens of ${modelName(model)} (${pieces.join(', ')}), not one${suggest}; give a single token or #ID`);
+  const singles = nearest.length > 0 ? `; the nearest single tokens it knows: ${nearest.map((piece) => JSON.stringify(piece)).join(', ')}` : '';
+  throw new ToolInputError(`${what} ${JSON.stringify(token)} is ${ids.length} tokens of ${modelName(model)} (${pieces.join(', ')}${singles}), not one; give a single token or #ID`);
 }
 
 /** A prompt's token ids, with a clear error for an empty prompt. */
