@@ -87,7 +87,7 @@ describe.skipIf(!HAS_STORIES)('hooklens serve API endpoints', () => {
     ROUTES.lens.response.parse(body);
     const target = resolveToken(stories(), ' there');
     const direct = logitLens(stories(), stories().toTokens('Once upon a time'), { topK: 3, target });
-    expect(body).toEqual(JSON.parse(JSON.stringify({ ...direct, targetToken: { id: target, token: ' there' } })));
+    expect(body).toEqual(JSON.parse(JSON.stringify({ ...direct, unknown: [], targetToken: { id: target, token: ' there' } })));
     expect(body.layers).toHaveLength(6);
   });
 
