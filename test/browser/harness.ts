@@ -36,7 +36,16 @@ export async function openDashboard(paths: readonly string[], viewport = { width
   const { outDir } = await buildClient({ quiet: true, outDir: join(profile, 'client') });
   const models = await loadServedModels({ paths });
   const server = await startServer({ models, port: 0, clientDir: outDir });
-  const context = await chromium.launchPersistentContext(join(profile, 'chromium'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport, acceptDownloads: true });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(join(profile, 'chromium'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport, acceptDownloads: true });
+  } catch (error) {
+    // A browser that cannot start must not leave the server listening or the models loaded.
+    await server.close();
+    models.dispose();
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -18,6 +18,7 @@ export type {
 export { processWeights, foldLayerNorm, centerWritingWeights, centerUnembed, foldValueBiases } from './process.ts';
 export type { ProcessingOptions, ProcessedModel } from './process.ts';
 export { TokensError } from './tokens.ts';
+export { nearestStrings } from './nearest.ts';
 export type { TokensInput } from './tokens.ts';
 export { seededRandom } from './sampling.ts';
 export { loadModel } from './loadModel.ts';

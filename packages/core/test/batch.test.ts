@@ -17,7 +17,7 @@ const WORDS = ['<bos>', '<eos>', '<pad>', 'a', 'b', 'c', 'd', 'e'];
 
 /** One token per space-separated word; enough to drive the model's text API. */
 const wordTokenizer: Tokenizer = {
-  source: 'test words', vocabSize: WORDS.length, bosTokenId: BOS, eosTokenId: 1, padTokenId: PAD,
+  source: 'test words', vocabSize: WORDS.length, bosTokenId: BOS, eosTokenId: 1, padTokenId: PAD, unkTokenId: undefined,
   encode: (text) => text.split(' ').filter(Boolean).map((word) => WORDS.indexOf(word)),
   decode: (ids) => ids.filter((id) => id > 2).map((id) => WORDS[id]).join(' '),
   tokenToString: (id) => WORDS[id],

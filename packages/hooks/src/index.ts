@@ -1,4 +1,4 @@
-export { resolveToken, promptTokens, ToolInputError } from './tokens.ts';
+export { resolveToken, promptTokens, unknownTokens, nearestKnownTokens, modelName, ToolInputError, type UnknownToken } from './tokens.ts';
 export { logitDifference, normalizeMetric, entropy, klDivergence } from './metrics.ts';
 export { accumulatedResid, decomposeResid, stackHeadResults, applyLnToStack, logitAttrs, slicePosition, resolvePosition, type ResidualStack, type AccumulatedResidOptions, type DecomposeResidOptions, type StackHeadResultsOptions, type ApplyLnOptions, type LogitDirection } from './cacheAnalysis.ts';
 export { logitLens, LENS_CHUNK_BYTES, type LogitLensOptions, type LogitLensResult, type LensToken, type LensTarget } from './lens.ts';

@@ -76,10 +76,11 @@ export const ablateCommand: Command = {
     const reference = referenceFile === undefined ? undefined : readTokensFile(referenceFile);
     const saveTo = experimentPath(values);
 
-    const { ablate, ablationSweep, promptTokens } = await import('@hooklens/hooks');
+    const [{ ablate, ablationSweep, promptTokens }, { warnUnknownWords }] = await Promise.all([import('@hooklens/hooks'), import('../unknownWords.ts')]);
     const { model, path } = await openModel(values, globals);
     try {
       const rows = fileRows ?? [promptTokens(model, prompt!, values['no-bos'] ? { prependBos: false } : {})];
+      if (fileRows === undefined) warnUnknownWords(model, rows[0], prompt!, '--prompt');
       const common = {
         mode,
         ...(reference && { reference }),

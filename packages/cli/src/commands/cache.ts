@@ -7,6 +7,7 @@ import { CliError, UsageError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
 import { checkWritable } from '../outputPath.ts';
 import { readTokensFile } from '../tokensFile.ts';
+import { warnUnknownWords } from '../unknownWords.ts';
 
 export const cacheCommand: Command = {
   name: 'cache',
@@ -70,6 +71,7 @@ function encodePrompt(model: HookedTransformer, prompt: string, prependBos: bool
   if (!model.tokenizer) throw new CliError('this model has no tokenizer to encode --prompt; pass --tokenizer PATH or give token ids with --tokens-file');
   const ids = model.toTokens(prompt, { prependBos });
   if (ids.length === 0) throw new CliError('--prompt encodes to no tokens (empty prompt with --no-bos)');
+  warnUnknownWords(model, ids, prompt, '--prompt');
   return ids;
 }
 

@@ -3,6 +3,7 @@ import { MODEL_OPTIONS } from './modelOptions.ts';
 import { numberOption, stringOption } from '../args.ts';
 import { CliError } from '../errors.ts';
 import { openModel } from '../openModel.ts';
+import { warnUnknownWords } from '../unknownWords.ts';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -49,6 +50,7 @@ export const generateCommand: Command = {
         ...(topK !== undefined && { topK }),
         ...(topP !== undefined && { topP }),
       });
+      warnUnknownWords(model, result.tokens.slice(0, result.tokens.length - result.newTokens.length), prompt, '--prompt');
       process.stdout.write(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
       if (result.stopReason === 'context-limit') {
         process.stderr.write(`note: stopped after ${result.newTokens.length} of ${maxNewTokens} new tokens: the sequence reached the model's context n_ctx = ${model.config.nCtx}\n`);

@@ -1,4 +1,4 @@
-import type * as Hooks from '@hooklens/hooks';
+import type * as UnknownWords from '../unknownWords.ts';
 import type { LogitLensResult } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -47,11 +47,11 @@ export const lensCommand: Command = {
     const fileTokens = tokensFile === undefined ? undefined : oneRow(readTokensFile(tokensFile), tokensFile);
     const saveTo = experimentPath(values);
 
-    const { logitLens, promptTokens, resolveToken } = await import('@hooklens/hooks');
+    const [{ logitLens, resolveToken }, { encodeWarningUnknown }] = await Promise.all([import('@hooklens/hooks'), import('../unknownWords.ts')]);
     const { model } = await openModel(values, globals);
     try {
       // BOS as the model family does it unless --no-bos (what saveExperiment records, so a replay matches).
-      const tokens = fileTokens ?? encodePrompt(model, promptTokens, prompt!, values['no-bos'] === true ? { prependBos: false } : {});
+      const tokens = fileTokens ?? encodePrompt(model, encodeWarningUnknown, prompt!, values['no-bos'] === true ? { prependBos: false } : {});
       const target = targetText === undefined ? undefined : resolveToken(model, targetText, 'target');
       let lens: LogitLensResult;
       try {
@@ -80,9 +80,9 @@ function oneRow(rows: number[][], path: string): number[] {
 }
 
 /** The prompt's ids; an empty or blank prompt is an error, as in ablate and patch. */
-function encodePrompt(model: HookedTransformer, promptTokens: typeof Hooks.promptTokens, prompt: string, options: { prependBos?: boolean }): number[] {
+function encodePrompt(model: HookedTransformer, encode: typeof UnknownWords.encodeWarningUnknown, prompt: string, options: { prependBos?: boolean }): number[] {
   if (!model.tokenizer) throw new CliError('this model has no tokenizer to encode --prompt; pass --tokenizer PATH or give token ids with --tokens-file');
-  const ids = promptTokens(model, prompt, options);
+  const ids = encode(model, prompt, options, 'prompt', '--prompt');
   if (ids.length === 0) throw new CliError('--prompt encodes to no tokens');
   return ids;
 }

@@ -1,5 +1,5 @@
 import { EXPERIMENT_PATCH_KINDS } from '@hooklens/hooks/experiment-kinds';
-import type * as Hooks from '@hooklens/hooks';
+import type * as UnknownWords from '../unknownWords.ts';
 import type { PatchingResult, PatchKind } from '@hooklens/hooks';
 import type { HookedTransformer } from '@hooklens/core';
 import type { Command } from './command.ts';
@@ -65,12 +65,12 @@ export const patchCommand: Command = {
     const corruptFileTokens = corruptSource.file === undefined ? undefined : oneRow(corruptSource.file);
     const saveTo = experimentPath(values);
 
-    const { activationPatching, availableCores, promptTokens, resolveToken } = await import('@hooklens/hooks');
+    const [{ activationPatching, availableCores, resolveToken }, { encodeWarningUnknown }] = await Promise.all([import('@hooklens/hooks'), import('../unknownWords.ts')]);
     const { model } = await openModel(values, globals);
     try {
       const prependBos = values['no-bos'] === true ? { prependBos: false } : {};
-      const clean = cleanFileTokens ?? encode(model, promptTokens, cleanSource.text!, prependBos, 'clean prompt');
-      const corrupted = corruptFileTokens ?? encode(model, promptTokens, corruptSource.text!, prependBos, 'corrupted prompt');
+      const clean = cleanFileTokens ?? encode(model, encodeWarningUnknown, cleanSource.text!, prependBos, 'clean prompt', '--clean');
+      const corrupted = corruptFileTokens ?? encode(model, encodeWarningUnknown, corruptSource.text!, prependBos, 'corrupted prompt', '--corrupt');
       const answer = resolveToken(model, stringOption(values, 'answer')!, 'answer');
       const wrong = resolveToken(model, stringOption(values, 'wrong')!, 'wrong');
       const workers = workersOption ?? (availableCores() >= 2 && model.numParams() >= WORKER_MIN_PARAMS ? 2 : 1);
@@ -105,9 +105,9 @@ function oneRow(path: string): number[] {
   return rows[0];
 }
 
-function encode(model: HookedTransformer, promptTokens: typeof Hooks.promptTokens, text: string, options: { prependBos?: boolean }, what: string): number[] {
+function encode(model: HookedTransformer, encodeWarning: typeof UnknownWords.encodeWarningUnknown, text: string, options: { prependBos?: boolean }, what: string, option: string): number[] {
   if (!model.tokenizer) throw new CliError(`this model has no tokenizer to encode the ${what}; pass --tokenizer PATH or give token ids in a tokens file`);
-  return promptTokens(model, text, options, what);
+  return encodeWarning(model, text, options, what, option);
 }
 
 const SHADES = [' ', '░', '▒', '▓', '█'];

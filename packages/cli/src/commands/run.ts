@@ -49,13 +49,18 @@ export const runCommand: Command = {
     const experiment = modelOverride === undefined ? parsed : { ...parsed, model: { id: modelOverride, ...(tokenizerOverride !== undefined && { tokenizer: tokenizerOverride }) } };
     if (out !== undefined) checkWritable(out);
 
-    const [{ loadExperimentModel, runExperiment }, { writeJsonAtomic }] = await Promise.all([import('@hooklens/hooks'), import('@hooklens/core')]);
+    const [{ loadExperimentModel, runExperiment }, { writeJsonAtomic }, { reportUnknownWords }] = await Promise.all([
+      import('@hooklens/hooks'), import('@hooklens/core'), import('../unknownWords.ts'),
+    ]);
     await startBackend(globals);
     // An override is a name or path as typed on this command line, so not relative to the file's folder.
     const model = await loadExperimentModel(experiment.model, modelOverride === undefined ? { baseDir: dirname(file) } : {});
     try {
       const progress = progressBar(`running ${experiment.kind}`);
-      const run = await runExperiment(model, experiment, { onProgress: progress.update }).finally(progress.end);
+      const run = await runExperiment(model, experiment, {
+        onProgress: progress.update,
+        onUnknownTokens: (field, unknown) => reportUnknownWords(model, field, unknown),
+      }).finally(progress.end);
       if (out === undefined) process.stdout.write(`${JSON.stringify(run)}\n`);
       else writeJsonAtomic(out, run);
     } finally {

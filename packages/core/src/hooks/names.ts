@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../config.ts';
+import { nearestStrings } from '../nearest.ts';
 
 /** Hook points inside each block, in forward order, with TransformerLens' names (every architecture's). */
 const ALL_BLOCK_HOOK_SUFFIXES = [
@@ -136,21 +137,5 @@ function unknownHookError(all: readonly string[], name: string): UnknownHookErro
 }
 
 export function nearestNames(all: readonly string[], name: string, count: number): string[] {
-  return all
-    .map((candidate) => ({ candidate, distance: editDistance(candidate, name) }))
-    .sort((a, b) => a.distance - b.distance)
-    .slice(0, count)
-    .map((entry) => entry.candidate);
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
+  return nearestStrings(all, name, count);
 }

@@ -59,6 +59,7 @@ export class HuggingFaceTokenizer implements Tokenizer {
   readonly bosTokenId: number | undefined;
   readonly eosTokenId: number | undefined;
   readonly padTokenId: number | undefined;
+  readonly unkTokenId: number | undefined;
   private readonly tok: HFTokenizer;
   private readonly vocab: string[];
   private readonly dropped: Set<number>;
@@ -105,6 +106,9 @@ export class HuggingFaceTokenizer implements Tokenizer {
     this.bosTokenId = idOf(tokenContent(config.bos_token)) ?? byName(BOS_NAMES);
     this.eosTokenId = idOf(tokenContent(config.eos_token)) ?? byName(EOS_NAMES);
     this.padTokenId = idOf(tokenContent(config.pad_token)) ?? byName(PAD_NAMES);
+    // The model's own unknown token only: tokenizer_config's unk_token may name one encode never
+    // emits (GPT-2 names <|endoftext|>).
+    this.unkTokenId = model.unk_token_id ?? undefined;
     this.dropped = new Set(
       [this.bosTokenId, this.eosTokenId, this.padTokenId].filter((x): x is number => x !== undefined),
     );
@@ -128,6 +132,14 @@ export class HuggingFaceTokenizer implements Tokenizer {
   encode(text: string): number[] {
     if (text.length === 0) return [];
     return this.tok.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  unknownText(text: string): string[] {
+    if (this.unkTokenId === undefined || text.length === 0) return [];
+    const { ids, tokens } = this.tok.encode(text, { add_special_tokens: false });
+    const unkPiece = this.vocab[this.unkTokenId];
+    // WordLevel keeps the word it could not find as the token's text; BPE and WordPiece put the unknown piece itself.
+    return ids.flatMap((id, index) => (id === this.unkTokenId ? [tokens[index] === unkPiece ? '' : tokens[index]] : []));
   }
 
   decode(ids: number[]): string {

@@ -37,6 +37,7 @@
 import { readFileSync } from 'node:fs';
 import { type Tokenizer, TokenizerError } from './types.ts';
 
+const UNK = 0;
 const BOS = 1;
 const EOS = 2;
 const BYTE_OFFSET = 3;
@@ -169,6 +170,8 @@ export class Llama2cTokenizer implements Tokenizer {
   readonly bosTokenId: number | undefined;
   readonly eosTokenId: number | undefined;
   readonly padTokenId: number | undefined = undefined;
+  /** Token 0, when it is `<unk>`; encode never emits it (unknown characters fall back to byte tokens). */
+  readonly unkTokenId: number | undefined;
   readonly maxTokenLength: number;
   private readonly pieces: Uint8Array[];
   private readonly pieceKeys: string[];
@@ -186,6 +189,7 @@ export class Llama2cTokenizer implements Tokenizer {
     this.bosTokenId = this.vocabSize > BOS ? BOS : undefined;
     this.eosTokenId = this.vocabSize > EOS ? EOS : undefined;
     this.pieceKeys = vocab.pieces.map(bytesKey);
+    this.unkTokenId = this.pieceKeys[UNK] === '<unk>' ? UNK : undefined;
     this.lookup = new Map();
     this.byteValue = new Int16Array(this.vocabSize).fill(-1);
     for (let id = 0; id < this.vocabSize; id++) {

@@ -28,7 +28,8 @@ import { activationPatching, patchEveryBlock } from '../patching.ts';
 import type { EveryBlockResult, PatchingResult, PatchKind } from '../patching.ts';
 import { throwIfAborted } from '../sweep/progress.ts';
 import type { SweepOptions } from '../sweep/progress.ts';
-import { promptTokens, resolveToken, ToolInputError } from '../tokens.ts';
+import { promptTokens, resolveToken, ToolInputError, unknownTokens } from '../tokens.ts';
+import type { UnknownToken } from '../tokens.ts';
 import { EXPERIMENT_PATCH_KINDS, parseExperiment } from './schema.ts';
 import type { Experiment, ExperimentInput, ExperimentModel, ExperimentPrompt, LogitDiffMetric, Tokenization } from './schema.ts';
 
@@ -47,7 +48,13 @@ export interface ExperimentRun {
   result: ExperimentResult;
 }
 
-export type RunExperimentOptions = Pick<SweepOptions, 'onProgress' | 'signal'>;
+export interface RunExperimentOptions extends Pick<SweepOptions, 'onProgress' | 'signal'> {
+  /**
+   * Called for each text prompt holding words the model does not know (read as its unknown
+   * token), with the prompt's JSON path: the run goes on, but whoever shows it should say so.
+   */
+  onUnknownTokens?: (field: string, tokens: UnknownToken[]) => void;
+}
 
 /** Validates `experiment` (a parsed file, or one built in code) and runs it on `model`. */
 export async function runExperiment(model: HookedTransformer, experiment: Experiment | ExperimentInput, options: RunExperimentOptions = {}): Promise<ExperimentRun> {
@@ -56,12 +63,18 @@ export async function runExperiment(model: HookedTransformer, experiment: Experi
   return { experiment: checked, result: await dispatch(model, checked, options) };
 }
 
-async function dispatch(model: HookedTransformer, experiment: Experiment, { onProgress, signal }: RunExperimentOptions): Promise<ExperimentResult> {
+async function dispatch(model: HookedTransformer, experiment: Experiment, { onProgress, signal, onUnknownTokens }: RunExperimentOptions): Promise<ExperimentResult> {
   const sweep = { ...(onProgress && { onProgress }), ...(signal && { signal }) };
+  const encode = (prompt: ExperimentPrompt, tokenization: Tokenization, what: string): number[] => {
+    const ids = encodePrompt(model, prompt, tokenization, what);
+    const unknown = typeof prompt === 'string' ? unknownTokens(model, ids, prompt) : [];
+    if (unknown.length > 0) onUnknownTokens?.(what, unknown);
+    return ids;
+  };
   const { tokenization } = experiment;
   switch (experiment.kind) {
     case 'lens': {
-      const tokens = encode(model, experiment.prompts.prompt, tokenization, 'experiment.prompts.prompt');
+      const tokens = encode(experiment.prompts.prompt, tokenization, 'experiment.prompts.prompt');
       return logitLens(model, tokens, {
         ...(experiment.topK !== undefined && { topK: experiment.topK }),
         ...(experiment.target !== undefined && { target: resolveToken(model, experiment.target, 'experiment.target') }),
@@ -70,8 +83,8 @@ async function dispatch(model: HookedTransformer, experiment: Experiment, { onPr
     }
     case 'ablation':
     case 'ablation-sweep': {
-      const prompts = encodeRows(model, experiment.prompts.prompts, tokenization, 'experiment.prompts.prompts');
-      const reference = experiment.prompts.reference && encodeRows(model, experiment.prompts.reference, tokenization, 'experiment.prompts.reference');
+      const prompts = encodeRows(model, encode, experiment.prompts.prompts, tokenization, 'experiment.prompts.prompts');
+      const reference = experiment.prompts.reference && encodeRows(model, encode, experiment.prompts.reference, tokenization, 'experiment.prompts.reference');
       const position = experiment.metric?.position ?? experiment.position;
       const rows = prompts.rows;
       const common = {
@@ -93,8 +106,8 @@ async function dispatch(model: HookedTransformer, experiment: Experiment, { onPr
       });
     }
     case 'patching': {
-      const clean = encode(model, experiment.prompts.clean, tokenization, 'experiment.prompts.clean');
-      const corrupted = encode(model, experiment.prompts.corrupted, tokenization, 'experiment.prompts.corrupted');
+      const clean = encode(experiment.prompts.clean, tokenization, 'experiment.prompts.clean');
+      const corrupted = encode(experiment.prompts.corrupted, tokenization, 'experiment.prompts.corrupted');
       const { patch, metric } = experiment;
       const settings = {
         ...sweep,
@@ -121,7 +134,7 @@ async function dispatch(model: HookedTransformer, experiment: Experiment, { onPr
 }
 
 /** Token ids as given, or text encoded under the experiment's tokenisation. `what` is the JSON path, for errors. */
-function encode(model: HookedTransformer, prompt: ExperimentPrompt, tokenization: Tokenization, what: string): number[] {
+function encodePrompt(model: HookedTransformer, prompt: ExperimentPrompt, tokenization: Tokenization, what: string): number[] {
   if (Array.isArray(prompt)) return [...prompt];
   if (!model.tokenizer) throw new ToolInputError(`${what}: the model has no tokenizer to encode text; give token ids or model.tokenizer`);
   return promptTokens(model, prompt, { prependBos: tokenization.prependBos }, what);
@@ -133,8 +146,14 @@ function encode(model: HookedTransformer, prompt: ExperimentPrompt, tokenization
  * an attention mask, which the tools use to read each row as if it ran alone. Token-id prompts
  * are used exactly as given, so those must have equal lengths.
  */
-function encodeRows(model: HookedTransformer, prompts: readonly ExperimentPrompt[], tokenization: Tokenization, what: string): { rows: number[][]; attentionMask?: number[][] } {
-  const rows = prompts.map((prompt, row) => encode(model, prompt, tokenization, `${what}[${row}]`));
+function encodeRows(
+  model: HookedTransformer,
+  encode: (prompt: ExperimentPrompt, tokenization: Tokenization, what: string) => number[],
+  prompts: readonly ExperimentPrompt[],
+  tokenization: Tokenization,
+  what: string,
+): { rows: number[][]; attentionMask?: number[][] } {
+  const rows = prompts.map((prompt, row) => encode(prompt, tokenization, `${what}[${row}]`));
   const lengths = rows.map((row) => row.length);
   if (lengths.every((length) => length === lengths[0])) return { rows };
   if (!prompts.every((prompt): prompt is string => typeof prompt === 'string')) {

@@ -3,7 +3,7 @@
  * queue and answers with plain data (what the @hooklens/hooks tools return, as is).
  */
 import { z } from 'zod';
-import { HeadGrid, HeadRef, LayerIndex, ModelId, Position, PromptRequest, TokenLabel, TokenRef } from './common.ts';
+import { HeadGrid, HeadRef, LayerIndex, ModelId, Position, PromptRequest, TokenLabel, TokenRef, UnknownToken } from './common.ts';
 import { MAX_HEAD_REFS, MAX_INDEX_LIST, uniqueList } from './lists.ts';
 
 // POST /api/tokenize
@@ -12,6 +12,8 @@ export const TokenizeResponse = z.object({
   ids: z.array(z.number().int()),
   /** One label per id (model.toStrTokens). */
   tokens: z.array(z.string()),
+  /** The positions the model reads as its unknown token, with the text it lacks; [] when it knows every word. */
+  unknown: z.array(UnknownToken),
   /** The model's context length; longer prompts are refused by the other endpoints. */
   nCtx: z.number().int(),
 });
@@ -26,6 +28,8 @@ export const TopToken = TokenLabel.extend({ prob: z.number(), logit: z.number() 
 export const RunResponse = z.object({
   ids: z.array(z.number().int()),
   tokens: z.array(z.string()),
+  /** As in TokenizeResponse. */
+  unknown: z.array(UnknownToken),
   /** The position the prediction is read at (resolved: never negative). */
   position: z.number().int(),
   /** The most likely next tokens after `position`, most likely first. */
@@ -53,6 +57,8 @@ export const LensResponse = z.object({
   layers: z.array(z.string()),
   positions: z.array(z.string()),
   tokenIds: z.array(z.number().int()),
+  /** As in TokenizeResponse. */
+  unknown: z.array(UnknownToken),
   /** [layer][pos][k] */
   top: z.array(z.array(z.array(LensToken))),
   /** [layer][pos], when a target was given. */
@@ -79,6 +85,8 @@ export const AttentionResponse = z.object({
   /** Token labels: the queries (rows) and keys (columns). */
   tokens: z.array(z.string()),
   ids: z.array(z.number().int()),
+  /** As in TokenizeResponse. */
+  unknown: z.array(UnknownToken),
   layer: z.number().int().optional(),
   heads: z.array(z.number().int()).optional(),
   /** [head][query][key] attention probabilities of `layer` for `heads` (in that order). */

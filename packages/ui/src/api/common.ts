@@ -40,6 +40,13 @@ export const HeadRef = z.strictObject({ layer: LayerIndex, head: z.number().int(
 /** A token id with its text (the tokenizer's piece; '#id' without a tokenizer). */
 export const TokenLabel = z.object({ id: z.number().int(), token: z.string() });
 
+/**
+ * A prompt position holding the model's unknown token (`<unk>`): the vocabulary lacks the text
+ * there (`text`, '' when the tokenizer cannot tell, e.g. for token-id prompts). The run is real,
+ * but of a different prompt than the one typed, so clients must show it.
+ */
+export const UnknownToken = z.object({ position: z.number().int(), text: z.string() });
+
 /** [layer][head] grid of numbers. */
 export const HeadGrid = z.array(z.array(z.number()));
 
@@ -61,5 +68,6 @@ export type PromptRequest = z.infer<typeof PromptRequest>;
 export type TokenRef = z.infer<typeof TokenRef>;
 export type HeadRef = z.infer<typeof HeadRef>;
 export type TokenLabel = z.infer<typeof TokenLabel>;
+export type UnknownToken = z.infer<typeof UnknownToken>;
 export type HeadGrid = z.infer<typeof HeadGrid>;
 export type ErrorResponse = z.infer<typeof ErrorResponse>;

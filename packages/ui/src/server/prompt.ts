@@ -1,7 +1,7 @@
 /** Turning a request's prompt and token references into ids, with the API's error statuses. */
 import type { HookedTransformer, Tokenizer } from '@hooklens/core';
-import { resolveToken } from '@hooklens/hooks';
-import type { Prompt, TokenLabel, TokenRef } from '../api/index.ts';
+import { resolveToken, unknownTokens } from '@hooklens/hooks';
+import type { Prompt, TokenLabel, TokenRef, UnknownToken } from '../api/index.ts';
 import { HttpError } from './httpError.ts';
 
 /**
@@ -48,6 +48,11 @@ export function promptIds(model: HookedTransformer, prompt: Prompt, prependBos: 
   if (ids.length === 0) throw new HttpError(400, `${field}: encodes to no tokens`, { field });
   if (ids.length > nCtx) throw new HttpError(413, `${field}: ${ids.length} tokens is longer than the model's context of ${nCtx} tokens (n_ctx)`, { field, limit: nCtx });
   return ids;
+}
+
+/** The prompt positions the model reads as its unknown token, with the text there when the prompt was text. */
+export function unknownPositions(model: HookedTransformer, prompt: Prompt, ids: readonly number[]): UnknownToken[] {
+  return unknownTokens(model, ids, typeof prompt === 'string' ? prompt : undefined);
 }
 
 /** Token labels as the UI shows them: the tokenizer's pieces, or '#id' without a tokenizer. */

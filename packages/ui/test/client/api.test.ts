@@ -21,7 +21,7 @@ const job = (status: string, extra: object = {}) => ({ id: 'j1', kind: 'patching
 
 describe('API client', () => {
   it('sends JSON bodies to the route path and returns the validated response', async () => {
-    const { api, calls } = client(() => json({ ids: [1, 2], tokens: ['a', 'b'], nCtx: 64 }));
+    const { api, calls } = client(() => json({ ids: [1, 2], tokens: ['a', 'b'], unknown: [], nCtx: 64 }));
     const res = await api.call('tokenize', { model: 'm', prompt: 'ab' });
     expect(res.tokens).toEqual(['a', 'b']);
     expect(calls[0].url).toBe('/api/tokenize');

@@ -30,7 +30,7 @@ describe('API errors in the terms of the box the person typed in', () => {
 });
 
 describe('a lens whose target box the server refuses', () => {
-  const lens = { layers: ['blocks.0.hook_resid_pre'], positions: ['a'], tokenIds: [1], top: [[[]]], entropy: [[0]], klToFinal: [[0]] } as LensResponse;
+  const lens = { layers: ['blocks.0.hook_resid_pre'], positions: ['a'], tokenIds: [1], unknown: [], top: [[[]]], entropy: [[0]], klToFinal: [[0]] } as LensResponse;
   const body: LensRequest = { model: 'm', prompt: 'a', target: 'Tim Lily' };
 
   function server() {

@@ -8,6 +8,7 @@ function lens(targetLogits?: number[][]): LensResponse {
     layers: ['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post'],
     positions: ['x', 'y'],
     tokenIds: [5, 6],
+    unknown: [],
     top,
     entropy: [[1, 2], [3, 4]],
     klToFinal: [[0.5, 0.25], [0, 0]],

@@ -53,7 +53,7 @@ describe.skipIf(!HAS_STORIES)('hooklens serve API endpoints', () => {
     const noBos = await server.post('/api/tokenize', { model: 'stories260K', prompt: 'Once', prependBos: false });
     expect(noBos.body.ids).toEqual(stories().toTokens('Once', { prependBos: false }));
     const ids = await server.post('/api/tokenize', { model: 'tiny-ids', prompt: [3, 5, 7] });
-    expect(ids.body).toEqual({ ids: [3, 5, 7], tokens: ['#3', '#5', '#7'], nCtx: 32 });
+    expect(ids.body).toEqual({ ids: [3, 5, 7], tokens: ['#3', '#5', '#7'], unknown: [], nCtx: 32 });
   });
 
   it('POST /api/run: next-token top-k and loss match the model run directly', async () => {
@@ -87,7 +87,7 @@ describe.skipIf(!HAS_STORIES)('hooklens serve API endpoints', () => {
     ROUTES.lens.response.parse(body);
     const target = resolveToken(stories(), ' there');
     const direct = logitLens(stories(), stories().toTokens('Once upon a time'), { topK: 3, target });
-    expect(body).toEqual(JSON.parse(JSON.stringify({ ...direct, targetToken: { id: target, token: ' there' } })));
+    expect(body).toEqual(JSON.parse(JSON.stringify({ ...direct, unknown: [], targetToken: { id: target, token: ' there' } })));
     expect(body.layers).toHaveLength(6);
   });
 

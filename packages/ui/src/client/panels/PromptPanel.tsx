@@ -1,5 +1,5 @@
 /** The prompts, defined once for every view: clean and corrupted text with their tokens as chips, and the answer / wrong tokens. */
-import { TokenChips, tokenDiff } from '../charts/TokenChips.tsx';
+import { TokenChips, tokenDiff, UnknownWords } from '../charts/TokenChips.tsx';
 import { ErrorBox } from '../charts/Status.tsx';
 import { useSession } from '../state/session.tsx';
 import { useTokens } from './PatchingPanel.tsx';
@@ -26,7 +26,8 @@ export function PromptPanel() {
         spellCheck={false}
       />
       {tokens.error && <ErrorBox error={tokens.error} />}
-      {tokens.data && <TokenChips tokens={tokens.data.tokens} ids={tokens.data.ids} highlight={diff} testId={`${which}-tokens`} />}
+      {tokens.data && <TokenChips tokens={tokens.data.tokens} ids={tokens.data.ids} highlight={diff} unknown={tokens.data.unknown} testId={`${which}-tokens`} />}
+      {tokens.data && <UnknownWords unknown={tokens.data.unknown} model={model.id} testId={`${which}-unknown`} />}
     </div>
   );
   return (

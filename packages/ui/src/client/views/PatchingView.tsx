@@ -89,11 +89,11 @@ export function PatchingView(props: PatchingViewProps) {
         <div className="side-by-side">
           <div>
             <h4>clean</h4>
-            {clean ? <TokenChips tokens={clean.tokens} ids={clean.ids} highlight={diff} selected={POSITION_KINDS.includes(kind) && sel ? sel.col : null} testId="patch-clean-tokens" /> : <Placeholder>enter a clean prompt above</Placeholder>}
+            {clean ? <TokenChips tokens={clean.tokens} ids={clean.ids} unknown={clean.unknown} highlight={diff} selected={POSITION_KINDS.includes(kind) && sel ? sel.col : null} testId="patch-clean-tokens" /> : <Placeholder>enter a clean prompt above</Placeholder>}
           </div>
           <div>
             <h4>corrupted</h4>
-            {corrupted ? <TokenChips tokens={corrupted.tokens} ids={corrupted.ids} highlight={diff} selected={POSITION_KINDS.includes(kind) && sel ? sel.col : null} testId="patch-corrupted-tokens" /> : <Placeholder>enter a corrupted prompt above</Placeholder>}
+            {corrupted ? <TokenChips tokens={corrupted.tokens} ids={corrupted.ids} unknown={corrupted.unknown} highlight={diff} selected={POSITION_KINDS.includes(kind) && sel ? sel.col : null} testId="patch-corrupted-tokens" /> : <Placeholder>enter a corrupted prompt above</Placeholder>}
           </div>
         </div>
         {lengthMismatch && <ErrorBox error={`the prompts have ${clean.ids.length} and ${corrupted.ids.length} tokens; patching needs equal lengths`} />}

@@ -9,7 +9,7 @@ import type { AttentionRequest, AttentionResponse } from '../../api/index.ts';
 import { HttpError } from '../httpError.ts';
 import type { ModelCall } from '../modelRoute.ts';
 import { forwardBytes } from '../modelRoute.ts';
-import { promptIds, tokenLabels } from '../prompt.ts';
+import { promptIds, tokenLabels, unknownPositions } from '../prompt.ts';
 
 const DEFAULT_THUMBNAIL = 32;
 
@@ -35,12 +35,12 @@ export const attention: ModelCall<AttentionRequest, AttentionResponse> = (model,
         ...(thumbnails ? [{ field: 'thumbnailSize', amount: nLayers * nHeads * size * size, detail: `${nLayers * nHeads} heads × ${size} × ${size}` }] : []),
       ],
     },
-    run: () => patterns(model, ids, layer, heads, thumbnails ? size : undefined),
+    run: () => patterns(model, ids, unknownPositions(model, request.prompt, ids), layer, heads, thumbnails ? size : undefined),
   };
 };
 
 /** The full patterns of `heads` at `layer` (when given) and every head's `size` × `size` thumbnail (when given). */
-async function patterns(model: HookedTransformer, ids: number[], layer: number | undefined, heads: number[], size: number | undefined): Promise<AttentionResponse> {
+async function patterns(model: HookedTransformer, ids: number[], unknown: AttentionResponse['unknown'], layer: number | undefined, heads: number[], size: number | undefined): Promise<AttentionResponse> {
   const { nLayers } = model.config;
   const length = ids.length;
   const kept: tf.Tensor[] = [];
@@ -65,7 +65,7 @@ async function patterns(model: HookedTransformer, ids: number[], layer: number |
       }]],
     });
     logits.dispose();
-    const response: AttentionResponse = { tokens: tokenLabels(model, ids), ids };
+    const response: AttentionResponse = { tokens: tokenLabels(model, ids), ids, unknown };
     if (layer !== undefined && full) {
       response.layer = layer;
       response.heads = heads;

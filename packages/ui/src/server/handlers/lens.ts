@@ -3,7 +3,7 @@ import { logitLens } from '@hooklens/hooks';
 import type { LensRequest, LensResponse } from '../../api/index.ts';
 import type { ModelCall } from '../modelRoute.ts';
 import { forwardBytes } from '../modelRoute.ts';
-import { promptIds, tokenId, tokenLabel } from '../prompt.ts';
+import { promptIds, tokenId, tokenLabel, unknownPositions } from '../prompt.ts';
 
 const DEFAULT_TOP_K = 5;
 
@@ -26,7 +26,7 @@ export const lens: ModelCall<LensRequest, LensResponse> = (model, request) => {
     },
     run: () => {
       const result = logitLens(model, ids, { topK, ...(target !== undefined && { target }), includeFinal });
-      return { ...result, ...(target !== undefined && { targetToken: tokenLabel(model, target) }) };
+      return { ...result, unknown: unknownPositions(model, request.prompt, ids), ...(target !== undefined && { targetToken: tokenLabel(model, target) }) };
     },
   };
 };

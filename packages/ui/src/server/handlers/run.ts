@@ -4,7 +4,7 @@ import type { HookedTransformer } from '@hooklens/core';
 import type { RunRequest, RunResponse, TokenizeRequest, TokenizeResponse } from '../../api/index.ts';
 import type { ModelCall } from '../modelRoute.ts';
 import { forwardBytes } from '../modelRoute.ts';
-import { promptIds, resolvePosition, tokenLabel, tokenLabels } from '../prompt.ts';
+import { promptIds, resolvePosition, tokenLabel, tokenLabels, unknownPositions } from '../prompt.ts';
 
 const DEFAULT_TOP_K = 10;
 
@@ -12,7 +12,7 @@ export const tokenize: ModelCall<TokenizeRequest, TokenizeResponse> = (model, re
   const ids = promptIds(model, request.prompt, request.prependBos);
   return {
     cost: { tensorBytes: [], replyValues: [{ field: 'prompt', amount: 2 * ids.length + 1 }] },
-    run: () => ({ ids, tokens: tokenLabels(model, ids), nCtx: model.config.nCtx }),
+    run: () => ({ ids, tokens: tokenLabels(model, ids), unknown: unknownPositions(model, request.prompt, ids), nCtx: model.config.nCtx }),
   };
 };
 
@@ -25,11 +25,11 @@ export const run: ModelCall<RunRequest, RunResponse> = (model, request) => {
       tensorBytes: [forwardBytes(model, [1, ids.length], 'prompt')],
       replyValues: [{ field: 'prompt', amount: 3 * ids.length + 2 }, { field: 'topK', amount: 3 * topK }],
     },
-    run: () => predict(model, ids, position, topK),
+    run: () => predict(model, ids, unknownPositions(model, request.prompt, ids), position, topK),
   };
 };
 
-async function predict(model: HookedTransformer, ids: number[], position: number, topK: number): Promise<RunResponse> {
+async function predict(model: HookedTransformer, ids: number[], unknown: RunResponse['unknown'], position: number, topK: number): Promise<RunResponse> {
   const owned: tf.Tensor[] = [];
   try {
     let perTokenLoss: number[] = [];
@@ -54,6 +54,7 @@ async function predict(model: HookedTransformer, ids: number[], position: number
     return {
       ids,
       tokens: tokenLabels(model, ids),
+      unknown,
       position,
       top: topIds.map((id, k) => ({ ...tokenLabel(model, id, ids[position]), prob: p[k], logit: v[k] })),
       loss: perTokenLoss.length > 0 ? perTokenLoss.reduce((a, b) => a + b, 0) / perTokenLoss.length : null,
