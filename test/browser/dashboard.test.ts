@@ -2,7 +2,8 @@
  * The dashboard end to end in a real browser: build the client (once), start the real
  * server on a free port with stories260K, drive Debian's chromium with playwright-core and
  * check each view against the model's shape. Screenshots go to test-artifacts/ (gitignored).
- * Skipped, with a message, when /usr/bin/chromium is missing (CI installs it: .ci/run).
+ * Skipped, with a message, when /usr/bin/chromium is missing (CI installs it: .ci/run), and
+ * without stories260K (test/fixtures/testModels.ts).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,9 +17,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClient } from '../../packages/ui/scripts/buildClient.ts';
 import { loadServedModels, startServer, type RunningServer } from '@hooklens/ui/server';
+import { TEST_MODELS } from '../fixtures/testModels.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+const STORIES = TEST_MODELS.stories260K?.bin ?? '';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
@@ -33,7 +35,7 @@ const N_HEADS = 8;
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`skipping the dashboard browser tests: ${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
 
-describe.skipIf(!haveChromium)('dashboard in chromium', () => {
+describe.skipIf(!haveChromium || !STORIES)('dashboard in chromium', () => {
   let server: RunningServer;
   let context: BrowserContext;
   let page: Page;

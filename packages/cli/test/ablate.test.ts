@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend, loadModel } from '@hooklens/core';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, HAS_STORIES, runCli, STORIES_BIN } from './runCli.ts';
 
 const PROMPT = 'Lily and Tim went to the park. Tim gave the ball to';
 const N_LAYERS = 5; // stories260K
@@ -25,7 +25,7 @@ async function knockedOutLoss(heads: [number, number][], tokens: number[]): Prom
   return result;
 }
 
-describe('hooklens ablate (stories260K)', () => {
+describe.skipIf(!HAS_STORIES)('hooklens ablate (stories260K)', () => {
   let dir: string;
   let single: { lossClean: number; lossAblated: number; tokens: number[][] };
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'hooklens-ablate-')); });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, HAS_STORIES, runCli, STORIES_BIN } from './runCli.ts';
 
-describe('hooklens heads (stories260K)', () => {
+describe.skipIf(!HAS_STORIES)('hooklens heads (stories260K)', () => {
   it('--json: three [layer][head] grids of scores in [0, 1]', async () => {
     const result = await runCli(['heads', '--model', STORIES_BIN, '--seq-len', '20', '--batch', '4', '--json']);
     expect(result.code, result.stderr).toBe(0);
