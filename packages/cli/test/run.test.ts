@@ -154,7 +154,7 @@ describe('hooklens run: bad experiment files (in process)', () => {
   it('needs the experiment file', async () => {
     const result = await runCliHere(['run']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('missing required option --experiment');
+    expect(result.stderr).toBe('hooklens: run: missing EXPERIMENT.json (see hooklens run --help)\n');
   });
 
   it('--save-experiment into a missing folder fails before loading the model', async () => {

@@ -143,7 +143,8 @@ export function nearestNames(all: readonly string[], name: string, count: number
     .map((entry) => entry.candidate);
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
