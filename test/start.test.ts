@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { listShippedModels } from '@hooklens/core/hub';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnServing } from '../packages/cli/test/spawnServing.ts';
-import { writeTinyGpt2 } from './fixtures/checkpoints.ts';
+import { BYTE_VOCAB, writeTinyGpt2 } from './fixtures/checkpoints.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
@@ -19,7 +19,7 @@ const start = (extra: string[]) => spawnServing(['--import', 'tsx', 'packages/ui
 
 describe('pnpm start', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hooklens-start-'));
-  writeTinyGpt2(join(scratch, 'extra-model'), { seed: 5 });
+  writeTinyGpt2(join(scratch, 'extra-model'), { seed: 5, vocab: BYTE_VOCAB, byteTokenizer: true });
   const started = start(['--model', join(scratch, 'extra-model')]);
   afterAll(() => {
     started.child.kill('SIGTERM');
