@@ -3,8 +3,7 @@
  * and the logits, on tiny random checkpoints in each supported format, written in the
  * checkpoint's own naming so the loaders' re-layout is checked too.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,6 +11,7 @@ import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT2_VOCAB, readLlama2cFixture, writeTinyGpt2, writeTinyLlama, writeTinyLlama2c, type Fixture, type RefTensor } from './fixtures/checkpoints.ts';
 import { Rng, randomTokens } from './fixtures/random.ts';
+import { TEST_MODELS } from './fixtures/testModels.ts';
 import { referenceForward, referenceLoss } from './reference/forward64.ts';
 
 const TOLERANCE = 1e-4;
@@ -86,13 +86,17 @@ const cases: Case[] = [
 ];
 
 // The real stories260K (llama2.c, GQA 8/4 heads, 5 layers) read by an independent parser.
-const STORIES = fileURLToPath(new URL('../../shared/models/stories260K/stories260K.bin', import.meta.url));
-if (existsSync(STORIES)) cases.push({ name: 'llama2.c stories260K (real checkpoint)', vocab: 512, make: () => readLlama2cFixture(STORIES) });
+const STORIES = TEST_MODELS.stories260K?.bin ?? '';
+const storiesCase: Case = { name: 'llama2.c stories260K (real checkpoint)', vocab: 512, make: () => readLlama2cFixture(STORIES) };
 
 // Every case runs on both engines: eager tfjs and ONNX Runtime (the same components traced into a graph).
 const ENGINES = ['tfjs', 'onnx'] as const;
+const onBothEngines = (list: Case[]) => list.flatMap((c) => ENGINES.map((engine) => ({ ...c, engine })));
 
-describe.each(cases.flatMap((c) => ENGINES.map((engine) => ({ ...c, engine }))))('parity ($engine): $name', ({ name, make, vocab, engine }) => {
+describe.each(onBothEngines(cases))('parity ($engine): $name', parityCase);
+describe.skipIf(!STORIES).each(onBothEngines([storiesCase]))('parity ($engine): $name', parityCase);
+
+function parityCase({ name, make, vocab, engine }: Case & { engine: (typeof ENGINES)[number] }): void {
   let fixture: Fixture;
   let model: HookedTransformer;
   const rng = new Rng(name.length * 7919);
@@ -179,9 +183,9 @@ describe.each(cases.flatMap((c) => ENGINES.map((engine) => ({ ...c, engine }))))
     expect(Math.abs(paddedLoss.dataSync()[0] - referenceLoss(paddedRef.logits, padded, mask))).toBeLessThan(TOLERANCE);
     paddedLoss.dispose();
   });
-});
+}
 
-describe.each(ENGINES)('parity (%s): gpt2 with the real 50257-token GPT-2 tokenizer', (engine) => {
+describe.skipIf(!TEST_MODELS.gpt2TokenizerDir).each(ENGINES)('parity (%s): gpt2 with the real 50257-token GPT-2 tokenizer', (engine) => {
   let fixture: Fixture;
   let model: HookedTransformer;
 

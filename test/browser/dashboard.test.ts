@@ -2,7 +2,8 @@
  * The dashboard end to end in a real browser: build the client (once), start the real
  * server on a free port with stories260K, drive Debian's chromium with playwright-core and
  * check each view against the model's shape. Screenshots go to test-artifacts/ (gitignored).
- * Skipped, with a message, when /usr/bin/chromium is missing (CI installs it: .ci/run).
+ * Skipped, with a message, when /usr/bin/chromium is missing (CI installs it: .ci/run), and
+ * without stories260K (test/fixtures/testModels.ts).
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -14,8 +15,9 @@ import type { Page } from 'playwright-core';
 import type { RunningServer } from '@hooklens/ui/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, cellValues, haveChromium, heatmapCells, openDashboard, screenshot, type Dashboard } from './harness.ts';
+import { TEST_MODELS } from '../fixtures/testModels.ts';
 
-const STORIES = fileURLToPath(new URL('../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+const STORIES = TEST_MODELS.stories260K?.bin ?? '';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // An IOI-like pair for stories260K: " Tim" and " Lily" are single tokens; both prompts have 20 tokens.
@@ -27,7 +29,7 @@ const N_HEADS = 8;
 
 if (!haveChromium) console.warn(`skipping the dashboard browser tests: ${CHROMIUM} is missing (install it: apt-get install -y chromium)`);
 
-describe.skipIf(!haveChromium)('dashboard in chromium', () => {
+describe.skipIf(!haveChromium || !STORIES)('dashboard in chromium', () => {
   let dashboard: Dashboard;
   let server: RunningServer;
   let page: Page;

@@ -49,6 +49,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
   }
   for (const spec of specs) {
     if (spec.required && values[spec.name] === undefined) {
+      if (spec.positional) throw new UsageError(`${command}: missing ${spec.value} (see hooklens ${command} --help)`);
       throw new UsageError(`${command}: missing required option --${spec.name}${spec.value ? ` ${spec.value}` : ''} (see hooklens ${command} --help)`);
     }
   }

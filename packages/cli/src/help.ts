@@ -23,11 +23,13 @@ function wrap(text: string, indent = 0, first = 0): string[] {
   return lines.map((text, index) => (index === 0 ? text : `${' '.repeat(indent)}${text}`));
 }
 
+/** `--name VALUE  description`, aligned; a positional option is listed by its VALUE, as the usage line writes it. */
 function optionLines(options: readonly OptionSpec[]): string[] {
-  const labels = options.map((option) => `--${option.name}${option.value ? ` ${option.value}` : ''}`);
+  const labels = options.map((option) => (option.positional ? option.value! : `--${option.name}${option.value ? ` ${option.value}` : ''}`));
   const width = Math.max(...labels.map((label) => label.length));
   return options.map((option, index) => {
-    const description = `${option.description}${option.required ? ' (required)' : ''}`;
+    const notes = [...(option.required ? ['required'] : []), ...(option.positional ? [`or --${option.name} ${option.value}`] : [])];
+    const description = `${option.description}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     return `  ${labels[index].padEnd(width)}  ${wrap(description, width + 4, width + 4).join('\n')}`;
   });
 }
@@ -53,14 +55,16 @@ export function mainHelp(commands: readonly Command[]): string {
 }
 
 export function commandHelp(command: Command): string {
+  const positional = command.options.filter((option) => option.positional);
   return [
     `Usage: hooklens ${command.usage}`,
     '',
     `${command.summary[0].toUpperCase()}${command.summary.slice(1)}.`,
     ...command.details.flatMap((paragraph) => ['', ...wrap(paragraph)]),
+    ...(positional.length ? ['', 'Arguments:', ...optionLines(positional)] : []),
     '',
     'Options:',
-    ...optionLines([...command.options, ...GLOBAL_OPTIONS]),
+    ...optionLines([...command.options.filter((option) => !option.positional), ...GLOBAL_OPTIONS]),
     ...(command.examples.length ? ['', 'Examples:', ...command.examples.map((example) => `  ${example}`)] : []),
     '',
   ].join('\n');

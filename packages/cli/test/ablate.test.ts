@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend, loadModel } from '@hooklens/core';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { runCliHere } from './inProcess.ts';
+import { errorLines, HAS_STORIES, runCli, STORIES_BIN } from './runCli.ts';
 
 const PROMPT = 'Lily and Tim went to the park. Tim gave the ball to';
 const N_LAYERS = 5; // stories260K
@@ -25,7 +26,7 @@ async function knockedOutLoss(heads: [number, number][], tokens: number[]): Prom
   return result;
 }
 
-describe('hooklens ablate (stories260K)', () => {
+describe.skipIf(!HAS_STORIES)('hooklens ablate (stories260K)', () => {
   let dir: string;
   let single: { lossClean: number; lossAblated: number; tokens: number[][] };
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'hooklens-ablate-')); });
@@ -113,8 +114,28 @@ describe('hooklens ablate (stories260K)', () => {
     it('unknown mode', () => expectFailure(['--prompt', PROMPT, '--heads', '0.0', '--mode', 'max'], /unknown --mode 'max'; modes: zero, mean, resample/, 2));
     it('answer without wrong', () => expectFailure(['--prompt', PROMPT, '--heads', '0.0', '--answer', 'Lily'], /--answer and --wrong go together/, 2));
     it('multi-token answer', () => expectFailure(['--prompt', PROMPT, '--heads', '0.0', '--answer', 'Tom', '--wrong', 'Tim'], /answer "Tom" is 2 tokens/));
-    it('resample with one prompt', () => expectFailure(['--prompt', PROMPT, '--heads', '0.0', '--mode', 'resample'], /needs other prompts/));
     it('sweep with heads', () => expectFailure(['--prompt', PROMPT, '--sweep', '--heads', '0.0'], /--sweep ablates every head/, 2));
+  });
+});
+
+describe('hooklens ablate --mode resample with one prompt (toy-ioi)', () => {
+  const IOI = 'When Mary and John went to the store , John gave a drink to';
+  it.each([
+    [['--prompt', IOI], '--prompt gives one'],
+    [['--tokens-file', 'ONE_ROW'], 'ONE_ROW has one row'],
+  ])('%j names the flags that give it other prompts, before loading the model', async (args, says) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hooklens-resample-'));
+    try {
+      const oneRow = join(dir, 'one.json');
+      writeFileSync(oneRow, JSON.stringify([[0, 5, 6, 7]]));
+      const result = await runCliHere(['ablate', '--model', 'toy-ioi', '--heads', '0.3', '--mode', 'resample', ...args.map((arg) => arg.replace('ONE_ROW', oneRow))]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`hooklens: ablate: --mode resample takes each activation from another prompt, but ${says.replace('ONE_ROW', oneRow)}: `
+        + 'add --reference-file FILE (a JSON batch [[id, …], …] as long as the prompt), or give several same-length prompts with --tokens-file FILE\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

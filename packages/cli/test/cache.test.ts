@@ -6,7 +6,7 @@ import { readSafetensors } from '../../core/src/io/safetensors.ts';
 import { writeBrokenCheckpoints } from '../../core/test/io/fixtures.ts';
 import { writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
 import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, HAS_STORIES, runCli, STORIES_BIN } from './runCli.ts';
 
 describe('hooklens cache', () => {
   let dir: string;
@@ -57,7 +57,7 @@ describe('hooklens cache', () => {
     expect(names).toEqual(['logits', 'blocks.0.attn.hook_pattern', 'blocks.0.hook_resid_post', 'blocks.1.attn.hook_pattern', 'blocks.1.hook_resid_post']);
   });
 
-  it('encodes --prompt with the model tokenizer (stories260K), prepending BOS unless --no-bos', async () => {
+  it.skipIf(!HAS_STORIES)('encodes --prompt with the model tokenizer (stories260K), prepending BOS unless --no-bos', async () => {
     const withBos = join(dir, 'stories.safetensors');
     const result = await runCli(['cache', '--model', STORIES_BIN, '--prompt', 'Once upon a time', '--out', withBos, '--names', 'hook_resid_post$']);
     expect(result.code, result.stderr).toBe(0);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliHere } from './inProcess.ts';
 import { errorLines, runCli } from './runCli.ts';
@@ -21,6 +24,19 @@ describe('hooklens help and usage errors', () => {
     expect(result.stdout).toContain(`Usage: hooklens ${command}`);
     for (const text of expected) expect(result.stdout).toContain(text);
     expect(result.stdout).toContain('--backend NAME');
+  });
+
+  it.each([
+    ['run', 'run EXPERIMENT.json [', 'EXPERIMENT.json', '--experiment EXPERIMENT.json'],
+    ['pull', 'pull NAME|ORG/NAME[/FILE] [', 'NAME', '--model NAME'],
+  ])('%s --help lists its bare argument as the usage line writes it, not as a required option', async (command, usage, argument, alias) => {
+    const { code, stdout } = await runCliHere([command, '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage: hooklens ${usage}`);
+    const [, argumentsPart, optionsPart] = stdout.split(/^(?:Arguments|Options):$/m);
+    expect(argumentsPart.trim()).toMatch(new RegExp(`^${argument.replace(/\./g, '\\.')} +\\S.*\\(required; or ${alias}\\)$`, 's'));
+    expect(optionsPart).not.toContain(alias);
+    expect(stdout).not.toContain('(required)');
   });
 
   it.each([
@@ -50,19 +66,32 @@ describe('hooklens help and usage errors', () => {
   });
 
   it('HOOKLENS_BACKEND with an unknown value is a one-line error listing the valid backends', async () => {
-    const result = await runCli(['info', '--model', 'nowhere'], { env: { HOOKLENS_BACKEND: 'gpu' } });
+    // A path (not a bare name) is opened after the backend starts, so the backend's error comes first.
+    const result = await runCli(['info', '--model', './nowhere'], { env: { HOOKLENS_BACKEND: 'gpu' } });
     expect(result.code).toBe(1);
     expect(errorLines(result)).toEqual(["hooklens: HOOKLENS_BACKEND: unknown backend 'gpu'; valid backends: tensorflow, wasm, cpu"]);
   });
 
   it('--backend tensorflow without a working tfjs-node says what to install (with one, it is used)', async () => {
-    const result = await runCli(['info', '--model', 'nowhere', '--backend', 'tensorflow']);
+    const result = await runCli(['info', '--model', './nowhere', '--backend', 'tensorflow']);
     expect(result.code).toBe(1);
     const lines = errorLines(result);
     expect(lines).toHaveLength(1);
     // tfjs-node is an optional dependency: its install succeeds only where libtensorflow can be downloaded.
     if (/^backend: tensorflow/m.test(result.stderr)) expect(lines[0]).toContain('nowhere');
     else expect(lines[0]).toMatch(/needs @tensorflow\/tfjs-node-gpu .*or @tensorflow\/tfjs-node installed/);
+  });
+
+  it('a mistyped model name is one line listing the shipped and cached names, suggesting the nearest', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'hooklens-empty-hub-'));
+    try {
+      const result = await runCli(['lens', '--model', 'toy-iio', '--prompt', 'When'], { env: { HF_HUB_CACHE: cache } });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe('hooklens: model toy-iio: no such file or folder, shipped model or cached hub model; did you mean toy-ioi? (shipped: toy-induction, toy-ioi; cached: none)\n');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('--verbose adds the stack trace', async () => {

@@ -2,10 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2_TOKENIZER_DIR, writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
+import { writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
+import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 import { writeBrokenCheckpoints } from '../../core/test/io/fixtures.ts';
 import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, HAS_STORIES, runCli, STORIES_BIN } from './runCli.ts';
 
 describe('hooklens info', () => {
   let dir: string;
@@ -57,7 +58,7 @@ describe('hooklens info', () => {
     expect(info.config.defaultPrependBos).toBe(info.defaultPrependBos);
   });
 
-  it('describes the llama2.c stories260K model and finds its tokenizer', async () => {
+  it.skipIf(!HAS_STORIES)('describes the llama2.c stories260K model and finds its tokenizer', async () => {
     const result = await runCli(['info', '--model', STORIES_BIN, '--json']);
     expect(result.code).toBe(0);
     const info = JSON.parse(result.stdout);
@@ -67,8 +68,8 @@ describe('hooklens info', () => {
     expect(info.hookNames).toContain('blocks.0.attn.hook_rot_q');
   });
 
-  it('--tokenizer attaches a tokenizer from elsewhere; --backend cpu is honoured and reported', async () => {
-    const result = await runCli(['info', '--model', fixture.dir, '--tokenizer', GPT2_TOKENIZER_DIR, '--backend', 'cpu', '--json']);
+  it.skipIf(!TEST_MODELS.gpt2TokenizerDir)('--tokenizer attaches a tokenizer from elsewhere; --backend cpu is honoured and reported', async () => {
+    const result = await runCli(['info', '--model', fixture.dir, '--tokenizer', TEST_MODELS.gpt2TokenizerDir!, '--backend', 'cpu', '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('backend: cpu (plain JavaScript, slowest)\n');
     const info = JSON.parse(result.stdout);

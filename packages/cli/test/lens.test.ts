@@ -2,12 +2,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, REPO_ROOT, runCli, STORIES_BIN } from './runCli.ts';
+import { initBackend, loadModel } from '@hooklens/core';
+import { errorLines, HAS_STORIES, REPO_ROOT, runCli, STORIES_BIN } from './runCli.ts';
 
 const N_LAYERS = 5; // stories260K
 const VOCAB = 512;
 
-describe('hooklens lens (stories260K)', () => {
+describe.skipIf(!HAS_STORIES)('hooklens lens (stories260K)', () => {
   let dir: string;
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'hooklens-lens-')); });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,5 +137,53 @@ describe('hooklens lens: BOS follows the model (toy-ioi)', () => {
   it('BOS when the default is to prepend one, none with --no-bos', async () => {
     expect(await lensWith(TOY_IOI)).toEqual({ positions: ['<bos>', ...WORDS], prependBos: true });
     expect(await lensWith(TOY_IOI, ['--no-bos'])).toEqual({ positions: WORDS, prependBos: false });
+  });
+});
+
+describe('hooklens lens: what the rows are (toy-ioi)', () => {
+  const PROMPT = 'When Mary and John went to the store';
+
+  /** Top next token from the embeddings alone, by hand: W_U · LayerNorm(W_E[token]) + b_U (toy-ioi has rotary positions, so nothing else is added). */
+  async function embeddingOnlyTops(): Promise<number[]> {
+    await initBackend('cpu');
+    const model = await loadModel(join(REPO_ROOT, 'packages/core/models/toy-ioi'));
+    try {
+      const { dModel, dVocab, eps, positional } = model.config;
+      expect(positional).toBe('rotary');
+      const weight = (name: string) => model.weights.get(name)!.data as Float32Array;
+      const [embed, lnW, lnB, unembed, unembedB] = ['embed.W_E', 'ln_final.w', 'ln_final.b', 'unembed.W_U', 'unembed.b_U'].map(weight);
+      return model.toTokens(PROMPT).map((token) => {
+        const x = Array.from(embed.subarray(token * dModel, (token + 1) * dModel));
+        const mean = x.reduce((a, b) => a + b, 0) / dModel;
+        const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / dModel;
+        const normed = x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * lnW[i] + lnB[i]);
+        let best = 0;
+        let bestLogit = -Infinity;
+        for (let v = 0; v < dVocab; v++) {
+          let logit = unembedB[v];
+          for (let i = 0; i < dModel; i++) logit += normed[i] * unembed[i * dVocab + v];
+          if (logit > bestLogit) [best, bestLogit] = [v, logit];
+        }
+        return best;
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+
+  it('row L0 is the embeddings alone (the input of block 0), as the header says; final is after the last block', async () => {
+    const json = await runCli(['lens', '--model', 'toy-ioi', '--prompt', PROMPT, '--json', '--top-k', '1']);
+    expect(json.code, json.stderr).toBe(0);
+    const lens = JSON.parse(json.stdout) as { layers: string[]; top: { id: number }[][][] };
+    expect(lens.layers).toEqual(['blocks.0.hook_resid_pre', 'blocks.1.hook_resid_pre', 'blocks.2.hook_resid_pre', 'blocks.3.hook_resid_pre', 'blocks.3.hook_resid_post']);
+    expect(lens.top[0].map((cell) => cell[0].id)).toEqual(await embeddingOnlyTops());
+
+    const human = await runCli(['lens', '--model', 'toy-ioi', '--prompt', PROMPT]);
+    expect(human.code, human.stderr).toBe(0);
+    const lines = human.stdout.split('\n');
+    expect(lines[0]).toBe('top next token (probability); columns are input positions');
+    expect(lines[1]).toMatch(/^rows: Ln = the residual stream entering block n \(blocks\.n\.hook_resid_pre; L0 is the embeddings alone, .*\), final = after the last block$/);
+    expect(human.stdout).not.toMatch(/after each layer/);
+    expect(lines.slice(3, 8).map((line) => line.split(/\s+/)[0])).toEqual(['L0', 'L1', 'L2', 'L3', 'final']);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModel } from '@hooklens/core';
-import { errorLines, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, HAS_STORIES, runCli, STORIES_BIN } from './runCli.ts';
 
 // 'Lily' and 'Tim' are single tokens in stories260K's tok512; swapping them keeps the length.
 const CLEAN = 'When Lily and Tim went to the park, Tim gave a ball to';
@@ -16,15 +16,14 @@ let cleanIds: number[];
 let corruptIds: number[];
 const dir = mkdtempSync(join(tmpdir(), 'hooklens-patch-'));
 
-beforeAll(async () => {
-  await initBackend();
-  const model = await loadModel(STORIES_BIN);
-  cleanIds = model.toTokens(CLEAN);
-  corruptIds = model.toTokens(CORRUPT);
-  model.dispose();
-});
-
-describe('hooklens patch (stories260K)', () => {
+describe.skipIf(!HAS_STORIES)('hooklens patch (stories260K)', () => {
+  beforeAll(async () => {
+    await initBackend();
+    const model = await loadModel(STORIES_BIN);
+    cleanIds = model.toTokens(CLEAN);
+    corruptIds = model.toTokens(CORRUPT);
+    model.dispose();
+  });
   let json: PatchJson;
 
   it('--json gives labels, normalised values and the two metrics', async () => {

@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, REPO_ROOT, runCli, STORIES_BIN } from './runCli.ts';
+import { errorLines, HAS_STORIES, REPO_ROOT, runCli, STORIES_BIN } from './runCli.ts';
 import { runCliHere } from './inProcess.ts';
 
 /** Non-backend, non-"experiment saved" stderr lines. */
 const problems = (result: { stderr: string }) => errorLines({ code: 0, stdout: '', stderr: result.stderr }).filter((line) => !line.startsWith('experiment saved to '));
 
-describe.skipIf(!existsSync(STORIES_BIN))('hooklens run: replaying what a command saved (stories260K)', () => {
+describe.skipIf(!HAS_STORIES)('hooklens run: replaying what a command saved (stories260K)', () => {
   let dir: string;
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'hooklens-run-')); });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,7 +154,7 @@ describe('hooklens run: bad experiment files (in process)', () => {
   it('needs the experiment file', async () => {
     const result = await runCliHere(['run']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('missing required option --experiment');
+    expect(result.stderr).toBe('hooklens: run: missing EXPERIMENT.json (see hooklens run --help)\n');
   });
 
   it('--save-experiment into a missing folder fails before loading the model', async () => {

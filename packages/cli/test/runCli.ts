@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/hooklens.js', import.meta.url));
-export const STORIES_BIN = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+/** stories260K.bin when the test models are present ('' otherwise: tests using it skip on HAS_STORIES). */
+export const STORIES_BIN = TEST_MODELS.stories260K?.bin ?? '';
+export const HAS_STORIES = TEST_MODELS.stories260K !== undefined;
 
 export interface CliResult {
   code: number | null;

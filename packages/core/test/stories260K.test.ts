@@ -1,28 +1,25 @@
 /**
- * Generation on the real llama2.c stories260K checkpoint (../shared, which CI has): greedy
+ * Generation on the real llama2.c stories260K checkpoint (test/fixtures/testModels.ts; CI has it): greedy
  * text is the same with the key/value cache as by re-running the whole sequence, reads as
  * TinyStories, and sampling stops where llama2.c's run.c stops (at BOS).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModel } from '../src/index.ts';
 import type { HookedTransformer } from '../src/index.ts';
+import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 import { greedyByRerunning } from './greedyByRerunning.ts';
 
-const STORIES = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
-const haveStories = existsSync(`${STORIES}stories260K.bin`) && existsSync(`${STORIES}tok512.bin`);
-if (!haveStories) console.warn(`stories260K tests: skipped, ${STORIES} (stories260K.bin, tok512.bin) does not exist`);
+const STORIES = TEST_MODELS.stories260K;
 
 const BOS = 1;
 
 
-describe.skipIf(!haveStories)(`stories260K generation${haveStories ? '' : ' — skipped: ../shared/models/stories260K missing'}`, () => {
+describe.skipIf(!STORIES)('stories260K generation', () => {
   let model: HookedTransformer;
   beforeAll(async () => {
     await initBackend();
-    model = await loadModel(`${STORIES}stories260K.bin`);
+    model = await loadModel(STORIES!.bin);
   });
   afterAll(() => model?.dispose());
 

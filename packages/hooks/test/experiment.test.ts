@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { dirname, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +12,9 @@ import {
 import type { AblationResult, ExperimentInput, MetricSweepResult } from '../src/index.ts';
 // The browser entry point: the schema alone, no Node or tfjs code.
 import { Experiment as ExperimentSchema } from '@hooklens/hooks/experiment-schema';
+import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 
-const STORIES = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+const STORIES = TEST_MODELS.stories260K?.bin ?? '';
 const base = { hooklens: 1, model: { id: 'tiny' }, tokenization: { prependBos: false, paddingSide: 'right' } } as const;
 
 beforeAll(async () => { await initBackend(); });
@@ -123,7 +123,7 @@ describe('runExperiment on a random model (token-id prompts)', () => {
   });
 });
 
-describe.skipIf(!existsSync(STORIES))('runExperiment on stories260K (text prompts)', () => {
+describe.skipIf(!STORIES)('runExperiment on stories260K (text prompts)', () => {
   let model: HookedTransformer;
   beforeAll(async () => { model = await loadModel(STORIES); });
   afterAll(() => model.dispose());

@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '@hooklens/core';
 import type { HookedTransformer } from '@hooklens/core';
+import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 import { resolveToken, promptTokens } from '../src/index.ts';
 
-const stories = fileURLToPath(new URL('../../../../shared/models/stories260K/stories260K.bin', import.meta.url));
+const stories = TEST_MODELS.stories260K?.bin ?? '';
 
-describe.skipIf(!existsSync(stories))('resolveToken (stories260K, a llama2.c tokenizer)', () => {
+describe.skipIf(!stories)('resolveToken (stories260K, a llama2.c tokenizer)', () => {
   let model: HookedTransformer;
   beforeAll(async () => { model = await loadModel(stories); });
 

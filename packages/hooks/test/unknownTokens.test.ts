@@ -4,7 +4,7 @@
  * unknownTokens says where. Covers the three kinds of vocabulary: word-level with <unk> (the
  * shipped toy-ioi), byte-level BPE with no unknown token, and llama2.c with byte fallback.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,10 @@ import { HookedTransformer, HuggingFaceTokenizer, initBackend, Llama2cTokenizer,
 import type { Tokenizer } from '@hooklens/core';
 import { randomWeights, tinyConfig } from '@hooklens/core/testing';
 import { resolveToken, unknownTokens, ToolInputError } from '../src/index.ts';
+import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 
 const TOY_IOI = fileURLToPath(new URL('../../core/models/toy-ioi', import.meta.url));
-const GPT2 = fileURLToPath(new URL('../../../../shared/models/gpt2-tokenizer/tokenizer.json', import.meta.url));
+const GPT2 = TEST_MODELS.gpt2TokenizerDir ? join(TEST_MODELS.gpt2TokenizerDir, 'tokenizer.json') : '';
 
 beforeAll(async () => { await initBackend(); });
 
@@ -130,7 +131,7 @@ describe('resolveToken on a llama2.c vocabulary (token 0 is <unk>; unknown chara
   });
 });
 
-describe.skipIf(!existsSync(GPT2))('resolveToken on the GPT-2 tokenizer (50257 tokens)', () => {
+describe.skipIf(!GPT2)('resolveToken on the GPT-2 tokenizer (50257 tokens)', () => {
   it('names the pieces of a word it spells in several tokens and suggests near single tokens', () => {
     const model = modelWith(HuggingFaceTokenizer.fromFile(GPT2), '/hub/models--openai-community--gpt2/snapshots/abc/model.safetensors'.replace('/model.safetensors', ''));
     try {

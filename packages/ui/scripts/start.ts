@@ -1,10 +1,9 @@
 /**
  * `pnpm start`: build the dashboard if its sources changed, then `hooklens serve` the shipped
- * toy models (packages/core/models/*, toy-ioi first: the dashboard opens on it), plus
- * stories260K when ../shared has it. Extra arguments go to `hooklens serve` (e.g. --port 8080).
+ * toy models (packages/core/models/*, toy-ioi first: the dashboard opens on it). Extra arguments
+ * go to `hooklens serve` (e.g. --port 8080, or --model PATH to serve another checkpoint too).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listShippedModels } from '@hooklens/core/hub';
@@ -20,8 +19,6 @@ process.stdout.write(built ? `built the dashboard into packages/ui/dist/client (
 
 const shipped = listShippedModels().sort((a, b) => Number(b.name === FIRST_MODEL) - Number(a.name === FIRST_MODEL));
 const models = shipped.map((model) => model.path);
-const stories = join(repo, '..', 'shared', 'models', 'stories260K', 'stories260K.bin');
-if (existsSync(stories)) models.push(stories);
 // `pnpm start -- --port 8080` passes the `--` along; drop it.
 const extra = process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--'));
 const serve = spawn(process.execPath, [...cli, 'serve', ...models.flatMap((m) => ['--model', m]), ...extra], { stdio: 'inherit', cwd: repo });

@@ -74,6 +74,10 @@ export const ablateCommand: Command = {
     if (referenceFile !== undefined && mode === 'zero') throw new UsageError('ablate: --reference-file needs --mode mean or resample');
     const fileRows = tokensFile === undefined ? undefined : readTokensFile(tokensFile);
     const reference = referenceFile === undefined ? undefined : readTokensFile(referenceFile);
+    if (mode === 'resample' && reference === undefined && (fileRows?.length ?? 1) < 2) {
+      throw new UsageError(`ablate: --mode resample takes each activation from another prompt, but ${fileRows ? `${tokensFile} has one row` : '--prompt gives one'}: ` +
+        'add --reference-file FILE (a JSON batch [[id, …], …] as long as the prompt), or give several same-length prompts with --tokens-file FILE');
+    }
     const saveTo = experimentPath(values);
 
     const [{ ablate, ablationSweep, promptTokens }, { warnUnknownWords }] = await Promise.all([import('@hooklens/hooks'), import('../unknownWords.ts')]);

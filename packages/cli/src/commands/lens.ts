@@ -9,14 +9,18 @@ import { openModel } from '../openModel.ts';
 import { readTokensFile } from '../tokensFile.ts';
 import { experimentPath, SAVE_EXPERIMENT_OPTION, saveExperiment } from '../saveExperiment.ts';
 
+/** What the grid's rows are, as rowLabel names them. */
+const ROWS_NOTE = 'rows: Ln = the residual stream entering block n (blocks.n.hook_resid_pre; L0 is the embeddings alone, Ln adds blocks 0…n-1), final = after the last block';
+
 export const lensCommand: Command = {
   name: 'lens',
-  summary: 'logit lens: what the model would predict after each layer, at each position',
+  summary: 'logit lens: what the model would predict at each layer boundary, at each position',
   usage: 'lens --model PATH (--prompt TEXT | --tokens-file FILE) [--target TOKEN] [--top-k K] [--json] [--no-bos]',
   details: [
     'Reads the residual stream at every layer boundary (each blocks.L.hook_resid_pre, then the final residual) through the final norm ' +
       'and the unembedding, as if it were the last layer. The last row is the model\'s own prediction. ' +
-      'Prints a layers × positions grid of the most likely next token and its probability.',
+      'Prints a layers × positions grid of the most likely next token and its probability. ' +
+      `${ROWS_NOTE[0].toUpperCase()}${ROWS_NOTE.slice(1)}.`,
     '--target TOKEN follows one token through the layers: its probability and rank (0 = top). TOKEN is text that encodes to exactly one token, or #ID.',
     '--json prints { "layers", "positions", "top": [layer][pos][{token, id, prob}…], "target": [layer][pos]{prob, rank, logit} (with --target), ' +
       '"entropy": [layer][pos] (nats), "klToFinal": [layer][pos] (KL(final ‖ layer), nats) }.',
@@ -105,7 +109,8 @@ export function formatLens(lens: LogitLensResult, model: HookedTransformer, targ
   const grid = (cell: (layer: number, position: number) => string) =>
     lens.layers.map((layer, l) => [rowLabel(layer), ...lens.positions.map((_, p) => cell(l, p))]);
   const blocks = [
-    `top next token (probability) after each layer; columns are input positions`,
+    'top next token (probability); columns are input positions',
+    ROWS_NOTE,
     table([header, ...grid((l, p) => `${show(lens.top[l][p][0].token)} ${percent(lens.top[l][p][0].prob)}`)]),
   ];
   if (lens.target && target !== undefined) {

@@ -17,7 +17,7 @@ export const pullCommand: Command = {
     'The hub is $HOOKLENS_HUB_URL (default https://huggingface.co); $HF_TOKEN is sent for gated or private repositories.',
   ],
   options: [
-    { name: 'model', type: 'string', value: 'NAME', required: true, positional: true, description: 'short name, ORG/NAME or ORG/NAME/FILE (optionally @REV); also accepted as the first bare argument' },
+    { name: 'model', type: 'string', value: 'NAME', required: true, positional: true, description: 'short name, ORG/NAME or ORG/NAME/FILE (optionally @REV)' },
     { name: 'revision', type: 'string', value: 'REV', description: 'branch, tag or commit (default: main)' },
     { name: 'timeout', type: 'string', value: 'SECONDS', description: 'give up when the hub does not answer a request, or sends no data, for this long (default: 30)' },
   ],

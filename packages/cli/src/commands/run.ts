@@ -22,7 +22,7 @@ export const runCommand: Command = {
     'Writes { "experiment": the validated experiment (defaults filled in), "result": the tool\'s plain data } to --out (atomically: no half-written file on error) or stdout.',
   ],
   options: [
-    { name: 'experiment', type: 'string', value: 'FILE', positional: true, required: true, description: 'the experiment JSON file' },
+    { name: 'experiment', type: 'string', value: 'EXPERIMENT.json', positional: true, required: true, description: 'the experiment JSON file' },
     { name: 'out', type: 'string', value: 'FILE', description: 'write the result JSON here instead of stdout' },
     ...MODEL_OPTIONS.map((option) => ({ ...option, required: false, description: `${option.description}; replaces the experiment's model` })),
   ],

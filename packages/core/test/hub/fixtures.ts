@@ -2,11 +2,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeTinyGpt2 } from '../../../../test/fixtures/checkpoints.ts';
+import { writeTinyGpt2, writeTinyLlama2c } from '../../../../test/fixtures/checkpoints.ts';
+import { standardEntries, writeTokenizerBin } from '../../../../test/fixtures/llama2cTokenizer.ts';
 import type { FakeRepo } from './fakeHub.ts';
-
-export const STORIES260K_DIR = fileURLToPath(new URL('../../../../../shared/models/stories260K/', import.meta.url));
 
 export const GPT2_COMMIT = 'a'.repeat(39) + '1';
 export const TINYLLAMAS_COMMIT = 'b'.repeat(39) + '2';
@@ -27,17 +25,29 @@ export function tinyGpt2Repo(commit = GPT2_COMMIT): FakeRepo {
   }
 }
 
-/** karpathy/tinyllamas as far as the short names need it (stories15M.bin is a stand-in). */
+/**
+ * karpathy/tinyllamas as far as the short names need it. Every file is a stand-in: stories260K
+ * is a tiny random llama2.c checkpoint with a matching byte-level tok512.bin (so it loads),
+ * stories15M.bin only bytes.
+ */
 export function tinyllamasRepo(): FakeRepo {
-  return {
-    commit: TINYLLAMAS_COMMIT,
-    files: new Map<string, Uint8Array>([
-      ['stories260K/stories260K.bin', new Uint8Array(readFileSync(join(STORIES260K_DIR, 'stories260K.bin')))],
-      ['stories260K/tok512.bin', new Uint8Array(readFileSync(join(STORIES260K_DIR, 'tok512.bin')))],
-      ['stories15M.bin', new Uint8Array(4096).map((_, i) => i % 251)],
-      ['stories15M.pt', new Uint8Array(16)],
-    ]),
-  };
+  const dir = mkdtempSync(join(tmpdir(), 'hooklens-hub-src-'));
+  try {
+    const tokenizer = standardEntries([]);
+    writeTinyLlama2c(join(dir, 'stories260K.bin'), { seed: 5, vocab: tokenizer.length });
+    writeTokenizerBin(join(dir, 'tok512.bin'), tokenizer);
+    return {
+      commit: TINYLLAMAS_COMMIT,
+      files: new Map<string, Uint8Array>([
+        ['stories260K/stories260K.bin', new Uint8Array(readFileSync(join(dir, 'stories260K.bin')))],
+        ['stories260K/tok512.bin', new Uint8Array(readFileSync(join(dir, 'tok512.bin')))],
+        ['stories15M.bin', new Uint8Array(4096).map((_, i) => i % 251)],
+        ['stories15M.pt', new Uint8Array(16)],
+      ]),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function llamaTokenizerRepo(): FakeRepo {

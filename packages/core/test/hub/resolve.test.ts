@@ -85,6 +85,29 @@ describe('resolveModel', () => {
     expect(() => resolveModel('org/absent', options())).toThrow(/run `hooklens pull org\/absent`$/);
   });
 
+  it('a mistyped bare name lists the shipped and cached names and suggests the nearest', () => {
+    for (const name of ['toy-ioi', 'toy-induction']) {
+      mkdirSync(join(shippedDir, name), { recursive: true });
+      writeFileSync(join(shippedDir, name, 'config.json'), '{}');
+    }
+    cacheRepo(cacheDir, 'openai-community/gpt2', C1, ['config.json'], 'main');
+    cacheRepo(cacheDir, 'karpathy/tinyllamas', C1, ['stories15M.bin'], 'main');
+    const names = 'shipped: toy-induction, toy-ioi; cached: gpt2, stories15M, karpathy/tinyllamas, openai-community/gpt2';
+    expect(() => resolveModel('toy-iio', options())).toThrow(`model toy-iio: no such file or folder, shipped model or cached hub model; did you mean toy-ioi? (${names})`);
+    expect(() => resolveModel('TOY-INDUCTON', options())).toThrow(/; did you mean toy-induction\? \(/);
+    expect(() => resolveModel('gtp2', options())).toThrow(/; did you mean gpt2\? \(/);
+    // A short name that is not cached is suggested with the command that fetches it.
+    expect(() => resolveModel('storie110M', options())).toThrow(/; did you mean stories110M \(`hooklens pull stories110M` fetches it\)\? \(/);
+    expect(() => resolveModel('xyzzy', options())).toThrow(`model xyzzy: no such file or folder, shipped model or cached hub model (${names})`);
+    // An ORG/NAME close to a cached one; a known short name that is not cached gets no guess.
+    expect(() => resolveModel('openai-community/gtp2', options())).toThrow(/run `hooklens pull openai-community\/gtp2`, or did you mean openai-community\/gpt2\?$/);
+    expect(() => resolveModel('stories42M', options())).toThrow(/run `hooklens pull stories42M`$/);
+  });
+
+  it('with nothing shipped or cached the list says so', () => {
+    expect(() => resolveModel('gpt', options())).toThrow('model gpt: no such file or folder, shipped model or cached hub model; did you mean gpt2 (`hooklens pull gpt2` fetches it)? (shipped: none; cached: none)');
+  });
+
   it('something that is no hub name is left for the loader to report', () => {
     const missing = join(root, 'nope', 'model.bin');
     expect(resolveModel(missing, options())).toEqual({ path: missing, source: 'path' });

@@ -1,6 +1,7 @@
-import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TEST_MODELS } from '../../../../test/fixtures/testModels.ts';
 import { checkWeights } from '../../src/io/checkpoint.ts';
 import { llama2cExpectedBytes, loadLlama2c, parseLlama2cHeader } from '../../src/io/llama2c.ts';
 import { loadCheckpoint } from '../../src/io/detect.ts';
@@ -105,18 +106,19 @@ describe('llama2.c checkpoints', () => {
     expectLoadError(() => loadLlama2c(path), path, 'ENOENT');
   });
 
-  const real = '/work/shared/models/stories260K/stories260K.bin';
-  it.skipIf(!existsSync(real))('reads the real stories260K checkpoint', () => {
+  const stories = TEST_MODELS.stories260K;
+  it.skipIf(!stories)('reads the real stories260K checkpoint', () => {
+    const real = stories!.bin;
     const bytes = readFileSync(real);
     const header = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 28));
     expect(Array.from(header)).toEqual([64, 172, 5, 8, 4, 512, 512]);
     const parsed = parseLlama2cHeader(bytes.subarray(0, 28));
     expect('header' in parsed && llama2cExpectedBytes(parsed.header)).toBe(bytes.byteLength);
 
-    const loaded = loadCheckpoint('/work/shared/models/stories260K');
+    const loaded = loadCheckpoint(stories!.dir);
     expect(loaded.format).toBe('llama2c');
     expect(loaded.source).toBe(real);
-    expect(loaded.tokenizerPath).toBe('/work/shared/models/stories260K/tok512.bin');
+    expect(loaded.tokenizerPath).toBe(stories!.tokenizer);
     expect(loaded.config).toMatchObject({
       family: 'llama2c', dModel: 64, dMlp: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, dHead: 8, dVocab: 512, nCtx: 512,
       tiedEmbeddings: true, rotaryPairing: 'adjacent', rotaryDim: 8,

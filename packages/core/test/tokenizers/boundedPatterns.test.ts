@@ -4,18 +4,18 @@
  * pattern gives exactly what the unmodified library gives (the reference here: @huggingface/tokenizers
  * used directly, without the bounded patterns).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer as LibraryTokenizer } from '@huggingface/tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HuggingFaceTokenizer, TokenizerError } from '../../src/tokenizers/index.ts';
+import { TEST_MODELS } from '../../../../test/fixtures/testModels.ts';
 
-const SHARED = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
-const GPT2 = join(SHARED, 'models/gpt2-tokenizer/tokenizer.json');
-const CORPORA = ['austen.txt', 'kjv.txt'].map((name) => join(SHARED, 'data', name));
-const haveShared = existsSync(GPT2) && CORPORA.every((path) => existsSync(path));
+const GPT2 = TEST_MODELS.gpt2TokenizerDir && join(TEST_MODELS.gpt2TokenizerDir, 'tokenizer.json');
+// English prose, code, tables and non-ASCII punctuation the repository ships.
+const CORPORA = ['../../../../README.md', '../../../ui/API.md', '../../src/model.ts'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
 
 /** GPT-2's pre-tokenizer regex as tokenizers written by `tokenizers` >= 0.13 spell it out in a Split. */
 const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -101,8 +101,8 @@ describe('tokenizer.json regexes under a budget', () => {
     }
   });
 
-  it.skipIf(!haveShared)('GPT-2 spelled as Split + ByteLevel tokenizes the corpora exactly as GPT-2 itself', () => {
-    const gpt2 = JSON.parse(readFileSync(GPT2, 'utf8')) as Json;
+  it.skipIf(!GPT2)('GPT-2 spelled as Split + ByteLevel tokenizes the repository\'s texts exactly as GPT-2 itself', () => {
+    const gpt2 = JSON.parse(readFileSync(GPT2!, 'utf8')) as Json;
     const split = {
       ...gpt2,
       pre_tokenizer: { type: 'Sequence', pretokenizers: [
@@ -110,7 +110,7 @@ describe('tokenizer.json regexes under a budget', () => {
         { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
       ] },
     };
-    const plain = HuggingFaceTokenizer.fromFile(GPT2);
+    const plain = HuggingFaceTokenizer.fromFile(GPT2!);
     const bounded = new HuggingFaceTokenizer(split, {}, 'gpt2-split');
     for (const corpus of CORPORA) {
       const text = readFileSync(corpus, 'utf8').slice(0, 50_000);

@@ -1,43 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { standardEntries, writeTokenizerBin } from '../../../../test/fixtures/llama2cTokenizer.ts';
+import { TEST_MODELS } from '../../../../test/fixtures/testModels.ts';
 import { Llama2cTokenizer, TokenizerError, loadTokenizer } from '../../src/tokenizers/index.ts';
 
-// The repo is /work/main; shared data is its sibling ../shared (CI has the same layout).
-const SHARED = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
-const TOK512 = join(SHARED, 'models/stories260K/tok512.bin');
-const haveShared = existsSync(SHARED);
-if (!haveShared) console.warn(`llama2c tokenizer tests: skipping tok512 tests, ${SHARED} does not exist`);
+const TOK512 = TEST_MODELS.stories260K?.tokenizer ?? '';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hooklens-llama2c-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Write a llama2.c tokenizer.bin: int32 max_token_length, then (float32 score, int32 len, bytes) per token. */
-function writeTokenizerBin(path: string, entries: [string, number][], maxTokenLength?: number): string {
-  const encoded = entries.map(([p, s]) => [Buffer.from(p, 'utf8'), s] as const);
-  const maxLen = maxTokenLength ?? Math.max(...encoded.map(([b]) => b.length));
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(4);
-  head.writeInt32LE(maxLen);
-  parts.push(head);
-  for (const [b, s] of encoded) {
-    const h = Buffer.alloc(8);
-    h.writeFloatLE(s, 0);
-    h.writeInt32LE(b.length, 4);
-    parts.push(h, b);
-  }
-  writeFileSync(path, Buffer.concat(parts));
-  return path;
-}
-
-/** <unk>, <s>, </s>, the 256 byte tokens, then `extra` from id 259. */
-function standardEntries(extra: [string, number][]): [string, number][] {
-  const bytes: [string, number][] = [];
-  for (let b = 0; b < 256; b++) bytes.push([`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`, 0]);
-  return [['<unk>', 0], ['\n<s>\n', 0], ['\n</s>\n', 0], ...bytes, ...extra];
-}
 
 /**
  * An independent, literal port of llama2.c run.c encode() (without BOS/EOS): quadratic, string based.
@@ -221,7 +193,7 @@ describe('llama2.c tokenizer file validation', () => {
   });
 });
 
-describe.skipIf(!haveShared)(`llama2.c tok512.bin (stories260K)${haveShared ? '' : ` — skipped: ${SHARED} missing`}`, () => {
+describe.skipIf(!TEST_MODELS.stories260K)('llama2.c tok512.bin (stories260K)', () => {
   const load = () => loadTokenizer(TOK512, { vocabSize: 512 }) as Llama2cTokenizer;
 
   it('loads 512 tokens with the llama2.c special pieces', () => {

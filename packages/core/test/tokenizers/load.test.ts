@@ -1,21 +1,17 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_MODELS } from '../../../../test/fixtures/testModels.ts';
 import { HuggingFaceTokenizer, Llama2cTokenizer, TokenizerError, loadTokenizer } from '../../src/tokenizers/index.ts';
 
-// The repo is /work/main; shared data is its sibling ../shared (CI has the same layout).
-const SHARED = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
-const GPT2_DIR = join(SHARED, 'models/gpt2-tokenizer');
-const STORIES_DIR = join(SHARED, 'models/stories260K');
-const haveShared = existsSync(SHARED);
-if (!haveShared) console.warn(`loadTokenizer tests: skipping shared-model tests, ${SHARED} does not exist`);
+const GPT2_DIR = TEST_MODELS.gpt2TokenizerDir ?? '';
+const STORIES_DIR = TEST_MODELS.stories260K?.dir ?? '';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hooklens-load-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.skipIf(!haveShared)(`loadTokenizer on shared models${haveShared ? '' : ` — skipped: ${SHARED} missing`}`, () => {
+describe.skipIf(!GPT2_DIR || !STORIES_DIR)('loadTokenizer on the GPT-2 and stories260K tokenizers', () => {
   it('a tokenizer.json file or its directory → Hugging Face', () => {
     const a = loadTokenizer(join(GPT2_DIR, 'tokenizer.json'));
     const b = loadTokenizer(GPT2_DIR);

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModel } from '@hooklens/core';
@@ -8,16 +6,14 @@ import { activationPatching } from '../../src/patching.ts';
 import { canUseWorkers } from '../../src/sweep/patchWorkers.ts';
 import { runWorkerPool } from '../../src/sweep/workerPool.ts';
 import { resolveToken } from '../../src/tokens.ts';
+import { TEST_MODELS } from '../../../../test/fixtures/testModels.ts';
 
-const STORIES = fileURLToPath(new URL('../../../../../shared/models/stories260K/stories260K.bin', import.meta.url));
-
-let model: HookedTransformer;
-beforeAll(async () => {
-  await initBackend();
-  model = await loadModel(STORIES);
-});
-
-describe.skipIf(!existsSync(STORIES))('patching on worker threads (stories260K)', () => {
+describe.skipIf(!TEST_MODELS.stories260K)('patching on worker threads (stories260K)', () => {
+  let model: HookedTransformer;
+  beforeAll(async () => {
+    await initBackend();
+    model = await loadModel(TEST_MODELS.stories260K!.bin);
+  });
   const prompts = () => ({
     // 'Lily' and 'Tim' are single tokens in tok512 (the SentencePiece dummy prefix makes them ' Lily', ' Tim').
     clean: model.toTokens('When Lily and Tim went to the park, Tim gave a ball to'),

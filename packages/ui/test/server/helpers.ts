@@ -1,20 +1,21 @@
 /**
  * A real server for the tests: listening on 127.0.0.1, port 0, with small models:
- *   stories260K — llama2.c model with its own tokenizer (../shared);
- *   tiny-gpt2   — random 2-layer GPT-2 with the real GPT-2 tokenizer, n_ctx 32;
+ *   stories260K — llama2.c model with its own tokenizer, when the test models are present
+ *                 (test/fixtures/testModels.ts; tests that use it skip without);
+ *   tiny-gpt2   — random 2-layer GPT-2 with a byte-level tokenizer (one token per byte), n_ctx 32;
  *   tiny-ids    — random 2-layer GPT-2 without a tokenizer (prompts as token ids), n_ctx 32.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeTinyGpt2 } from '../../../../test/fixtures/checkpoints.ts';
+import { BYTE_VOCAB, writeTinyGpt2 } from '../../../../test/fixtures/checkpoints.ts';
+import { TEST_MODELS } from '../../../../test/fixtures/testModels.ts';
 import { loadServedModels, startServer } from '../../src/server/index.ts';
 import type { RunningServer, ServeOptions } from '../../src/server/index.ts';
 
-export const STORIES = fileURLToPath(new URL('../../../../../shared/models/stories260K/stories260K.bin', import.meta.url));
-export const HAS_STORIES = existsSync(STORIES);
+export const STORIES = TEST_MODELS.stories260K?.bin ?? '';
+export const HAS_STORIES = TEST_MODELS.stories260K !== undefined;
 
 export interface TestServer extends RunningServer {
   base: string;
@@ -33,7 +34,7 @@ export async function startTestServer(options: Partial<ServeOptions> = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'hooklens-ui-'));
   const tiny = join(dir, 'tiny-gpt2');
   const ids = join(dir, 'tiny-ids');
-  writeTinyGpt2(tiny, { seed: 1, withTokenizer: true, vocab: 50257 });
+  writeTinyGpt2(tiny, { seed: 1, byteTokenizer: true, vocab: BYTE_VOCAB });
   writeTinyGpt2(ids, { seed: 2 });
   const models = await loadServedModels({ paths: [...(HAS_STORIES ? [STORIES] : []), tiny, ids] });
   const logs: string[] = [];
