@@ -23,6 +23,7 @@ import type { SamplingOptions } from './sampling.ts';
 import { attentionMaskBias, attentionMaskBiasData, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
 import type { TokensInput } from './tokens.ts';
 import type { Tokenizer } from './tokenizers/types.ts';
+import { readoutWeightNames } from './weights.ts';
 import type { WeightMap } from './weights.ts';
 
 export interface ForwardOptions {
@@ -158,6 +159,9 @@ export class HookedTransformer {
     this.engine = trainable ? chooseEngine('tfjs') : chooseEngine(options.engine);
     this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
     if (!this.onnx) this.tfjs();
+    // Tools read these as tfjs tensors on every call; made now, they are the model's own from load
+    // on instead of appearing (and staying) at a tool's first call. Other weights stay host-only.
+    else this.parameters.materialize(readoutWeightNames(this.config));
   }
 
   /** The component tree on tfjs tensors; on the onnx engine built only when needed (generation). */
@@ -184,7 +188,7 @@ export class HookedTransformer {
   }
 
   hasParameter(name: string): boolean {
-    return this.parameters.optional(name) !== undefined;
+    return this.parameters.has(name);
   }
 
   parameterNames(): string[] {
