@@ -18,7 +18,8 @@ export function checkCacheFits(model: HookedTransformer, rows: number[][], names
   // Too-long rows get the model's own n_ctx error, which says more.
   if (backendInfo()?.name !== 'wasm' || positions > model.config.nCtx) return;
   const { activations: cache, logits } = model.estimateCacheBytes([batch, positions], names as HookName[]);
-  const weights = model.parameterNames().reduce((total, name) => total + 4 * model.parameter(name).size, 0);
+  // From the parameter count: asking for parameter tensors would put every weight on the heap being measured.
+  const weights = 4 * model.numParams();
   if (weights + cache + logits > WASM_MEMORY_BYTES * WASM_HEADROOM) {
     throw new CliError(
       `caching ${names.length} activations of ${batch}×${positions} tokens needs about ${gib(cache + logits)} on top of ` +

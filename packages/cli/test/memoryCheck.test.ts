@@ -3,11 +3,10 @@ import { HookedTransformer, initBackend } from '@hooklens/core';
 import { GPT2_SMALL } from '../src/bench/gpt2Small.ts';
 import { checkCacheFits } from '../src/memoryCheck.ts';
 
-/** Only what checkCacheFits reads: the config, the weight sizes (GPT-2 small: ~124M floats) and the model's own cache estimate. */
+/** Only what checkCacheFits reads: the config, the parameter count (GPT-2 small: ~124M floats) and the model's own cache estimate. */
 const gpt2Small = {
   config: GPT2_SMALL,
-  parameterNames: () => ['all'],
-  parameter: () => ({ size: 124_439_808 }),
+  numParams: () => 124_439_808,
   estimateCacheBytes: HookedTransformer.prototype.estimateCacheBytes,
 } as unknown as HookedTransformer;
 

@@ -13,6 +13,7 @@ import { RunContext } from './hooks/runContext.ts';
 import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
 import { fuseHostAttention } from './engine/hostFuse.ts';
 import { OnnxTransformer } from './engine/onnxTransformer.ts';
+import { cachedStepMaskBias, HostKeyValues } from './engine/onnxKeyValues.ts';
 import type { HostFusedAttention } from './engine/onnxTransformer.ts';
 import { chooseEngine, EngineError } from './engine/select.ts';
 import type { EngineChoice, EngineName } from './engine/select.ts';
@@ -23,6 +24,7 @@ import type { SamplingOptions } from './sampling.ts';
 import { attentionMaskBias, attentionMaskBiasData, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
 import type { TokensInput } from './tokens.ts';
 import type { Tokenizer } from './tokenizers/types.ts';
+import { readoutWeightNames } from './weights.ts';
 import type { WeightMap } from './weights.ts';
 
 export interface ForwardOptions {
@@ -158,6 +160,9 @@ export class HookedTransformer {
     this.engine = trainable ? chooseEngine('tfjs') : chooseEngine(options.engine);
     this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
     if (!this.onnx) this.tfjs();
+    // Tools read these as tfjs tensors on every call; made now, they are the model's own from load
+    // on instead of appearing (and staying) at a tool's first call. Other weights stay host-only.
+    else this.parameters.materialize(readoutWeightNames(this.config));
   }
 
   /** The component tree on tfjs tensors; on the onnx engine built only when needed (generation). */
@@ -184,7 +189,7 @@ export class HookedTransformer {
   }
 
   hasParameter(name: string): boolean {
-    return this.parameters.optional(name) !== undefined;
+    return this.parameters.has(name);
   }
 
   parameterNames(): string[] {
@@ -473,8 +478,24 @@ export class HookedTransformer {
     });
     const newTokens: number[] = [];
     let stopReason: GenerateStopReason = 'max-new-tokens';
-    // The onnx engine generates on tfjs (key/value cache) for now: its weights go to tfjs for this call only.
-    const borrowed = this.onnx && !this.tfjsBuilt ? this.parameters.materialized() : undefined;
+    // Without hooks the onnx engine keeps the key/value cache on the host; hooks see tfjs' shapes
+    // (keys as long as the sequence), so with hooks it generates on tfjs, its weights there for this call only.
+    const onnxCache = this.onnx && this.activeHooks(extra).size === 0
+      ? new HostKeyValues(this.config.nLayers, this.config.nKvHeads * this.config.dHead, nCtx)
+      : undefined;
+    const borrowed = this.onnx && !onnxCache && !this.tfjsBuilt ? this.parameters.materialized() : undefined;
+    const nextLogits = async (input: number[], offset: number): Promise<Float32Array> => {
+      if (onnxCache) {
+        // ONNX Runtime runs synchronously: let the event loop (a server's other requests) in between steps.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return this.onnxStep(onnxCache, input);
+      }
+      const logits = this.run([input], {}, extra, keyValues, offset) as tf.Tensor3D;
+      const last = tf.tidy(() => logits.slice([0, input.length - 1, 0], [1, 1, this.config.dVocab]).reshape([-1]));
+      const values = (await last.data()) as Float32Array;
+      tf.dispose([logits, last]);
+      return values;
+    };
     try {
       let input = promptIds;
       let offset = 0;
@@ -484,10 +505,7 @@ export class HookedTransformer {
           stopReason = 'context-limit';
           break;
         }
-        const logits = this.run([input], {}, extra, keyValues, offset) as tf.Tensor3D;
-        const last = tf.tidy(() => logits.slice([0, input.length - 1, 0], [1, 1, this.config.dVocab]).reshape([-1]));
-        const values = (await last.data()) as Float32Array;
-        tf.dispose([logits, last]);
+        const values = await nextLogits(input, offset);
         const next = sampleToken(values, options, random);
         newTokens.push(next);
         if (stopAtEos && stopTokens.includes(next)) {
@@ -507,6 +525,23 @@ export class HookedTransformer {
     }
     const visible = newTokens.filter((id) => !stopTokens.includes(id));
     return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '', stopReason };
+  }
+
+  /** One hook-free generation step on the onnx engine: the last position's logits; the step's keys and values join `cache`. */
+  private onnxStep(cache: HostKeyValues, input: number[]): Float32Array {
+    const past = cache.length;
+    const { logits, keyValues } = this.onnx!.step({
+      rows: [input],
+      positions: positionIds(undefined, 1, input.length, past),
+      maskBias: cachedStepMaskBias(past, cache.capacity, input.length),
+      hasPadding: false,
+      startAtLayer: 0,
+      stopAtLayer: this.config.nLayers,
+      unembedPositions: [input.length - 1],
+      keyValues: { capacity: cache.capacity, keys: cache.keys, values: cache.values },
+    });
+    cache.append(keyValues.keys, keyValues.values);
+    return logits;
   }
 
   /** Tokens that end a generated text: the config's stop tokens, else the end-of-sequence token. */

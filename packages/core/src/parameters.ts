@@ -64,6 +64,15 @@ export class Parameters {
     return tensor as T;
   }
 
+  /** Makes the named weights tfjs tensors now (those absent are skipped), so they count among the model's own from load on. */
+  materialize(names: Iterable<string>): void {
+    for (const name of names) this.optional(name);
+  }
+
+  has(name: string): boolean {
+    return this.host.has(name);
+  }
+
   /** A weight's host copy (never a tfjs tensor), by canonical name. */
   hostTensor(name: string): HostTensor | undefined {
     return this.host.get(name);

@@ -54,6 +54,15 @@ export interface WeightSpec {
   optional: boolean;
 }
 
+/**
+ * The weights read straight from tools that turn activations into logits (lens, attribution,
+ * unembedding directions): the unembedding and every bias and norm weight. Apart from W_U
+ * they are vectors, so holding them as tensors next to their host copies costs little.
+ */
+export function readoutWeightNames(config: ModelConfig): string[] {
+  return [...weightSpecs(config).keys()].filter((name) => name === 'unembed.W_U' || !/\.W_[A-Za-z]+$/.test(name));
+}
+
 /** Every canonical weight a model of this config reads, with its shape (see weights.ts). */
 export function weightSpecs(config: ModelConfig): Map<string, WeightSpec> {
   const { dModel, nHeads, nKvHeads, dHead, dMlp, dVocab, nCtx } = config;

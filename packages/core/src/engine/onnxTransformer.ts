@@ -25,6 +25,18 @@ export interface OnnxForwardRequest {
   /** resid_pre of startAtLayer, [batch, pos, d_model]. */
   residual?: Float32Array;
   unembedPositions?: readonly number[];
+  /**
+   * A generation step: the past keys and values (after rotary, [batch, capacity, kv_head,
+   * d_head] per layer; none when capacity is 0) are graph inputs, masked by maskBias, and the
+   * step's own keys and values come back.
+   */
+  keyValues?: { capacity: number; keys: readonly Float32Array[]; values: readonly Float32Array[] };
+}
+
+/** A generation step's keys and values, [batch, pos, kv_head, d_head] per layer. */
+export interface StepKeyValues {
+  keys: Float32Array[];
+  values: Float32Array[];
 }
 
 /**
@@ -65,6 +77,8 @@ interface Plan {
   segments: Segment[];
   reads: Map<string, string>;
   result: string;
+  /** Per layer, the values holding a generation step's keys and values. */
+  presents: [string, string][];
 }
 
 /** Hook points during a trace: reads become graph outputs, edits become cuts. */
@@ -103,6 +117,8 @@ export class OnnxTransformer {
   private readonly weightData = new Map<string, Float32Array>();
   private readonly weightTensors = new Map<string, OrtTensor>();
   private readonly plans = new Map<string, Plan>();
+  /** Filled while tracing a generation step: each layer's new keys and values. */
+  private presents: [string, string][] = [];
 
   constructor(private readonly config: ModelConfig, weights: WeightMap, fused: (layer: number) => HostFusedAttention) {
     const weight = (name: string, data: Float32Array, shape: readonly number[]): Sym => {
@@ -133,11 +149,34 @@ export class OnnxTransformer {
         };
       },
       fuse: () => { throw new Error('the onnx engine has no trainable weights'); },
+      keyValueStore: {
+        extend: (cached, keys, values) => {
+          this.presents.push([keys.name, values.name]);
+          if (!cached.keys || !cached.values) return { keys, values };
+          return { keys: this.ops.concat([cached.keys, keys], 1), values: this.ops.concat([cached.values, values], 1) };
+        },
+      },
     });
   }
 
   /** Logits [batch, pos(or unembedPositions), d_vocab], or resid_pre of stopAtLayer; a tensor inside the caller's tidy. */
   forward(request: OnnxForwardRequest, hooks: OnnxHookPlan): tf.Tensor {
+    const { plan, values } = this.execute(request, hooks);
+    return toTf(values.get(plan.result)!);
+  }
+
+  /** A generation step without hooks: the logits ([batch, pos(or unembedPositions), d_vocab], on the host) and the step's keys and values. */
+  step(request: OnnxForwardRequest & { keyValues: NonNullable<OnnxForwardRequest['keyValues']> }): { logits: Float32Array; keyValues: StepKeyValues } {
+    const none: OnnxHookPlan = { reads: [], edits: [], edit: (_name, value) => value, read: () => undefined };
+    const { plan, values } = this.execute(request, none);
+    const host = (name: string) => values.get(name)!.data as Float32Array;
+    return {
+      logits: host(plan.result),
+      keyValues: { keys: plan.presents.map(([keys]) => host(keys)), values: plan.presents.map(([, present]) => host(present)) },
+    };
+  }
+
+  private execute(request: OnnxForwardRequest, hooks: OnnxHookPlan): { plan: Plan; values: Map<string, OrtTensor> } {
     const plan = this.plan(request, hooks);
     const values = this.feeds(request);
     for (const segment of plan.segments) {
@@ -155,7 +194,7 @@ export class OnnxTransformer {
       }
     }
     for (const [name, value] of plan.reads) hooks.read(name, toTf(values.get(value)!));
-    return toTf(values.get(plan.result)!);
+    return { plan, values };
   }
 
   private feeds(request: OnnxForwardRequest): Map<string, OrtTensor> {
@@ -170,6 +209,12 @@ export class OnnxTransformer {
     if (request.realTokens) values.set('in.realTokens', ortTensor('float32', Float32Array.from(request.realTokens.flat()), [batch, length, 1]));
     if (request.residual) values.set('in.residual', ortTensor('float32', request.residual, [batch, length, this.config.dModel]));
     if (request.unembedPositions) values.set('in.unembedPositions', ortTensor('int32', Int32Array.from(request.unembedPositions), [request.unembedPositions.length]));
+    const past = request.keyValues;
+    if (past && past.capacity > 0) {
+      const shape = [batch, past.capacity, this.config.nKvHeads, this.config.dHead];
+      past.keys.forEach((keys, layer) => values.set(`kv.${layer}.keys`, ortTensor('float32', keys, shape)));
+      past.values.forEach((data, layer) => values.set(`kv.${layer}.values`, ortTensor('float32', data, shape)));
+    }
     return values;
   }
 
@@ -189,7 +234,7 @@ export class OnnxTransformer {
     const length = request.rows[0]!.length;
     const keys = request.maskBias.length / (batch * length);
     const key = JSON.stringify([batch, length, keys, request.hasPadding, !!request.realTokens, request.startAtLayer, request.stopAtLayer,
-      request.unembedPositions?.length ?? -1, [...hooks.reads].sort(), [...hooks.edits].sort()]);
+      request.unembedPositions?.length ?? -1, request.keyValues?.capacity ?? -1, [...hooks.reads].sort(), [...hooks.edits].sort()]);
     let plan = this.plans.get(key);
     if (plan) {
       // Most recently used last, so the oldest is evicted first.
@@ -222,12 +267,19 @@ export class OnnxTransformer {
       unembedPositions: request.unembedPositions ? recorder.declare('in.unembedPositions', [request.unembedPositions.length], ElemType.Int32) : undefined,
     };
     const ctx = new TraceContext(recorder, new Set(hooks.reads), new Set(hooks.edits));
-    const result = this.ops.trace(recorder, () => this.transformer.forward(ctx, inputs, request.startAtLayer, request.stopAtLayer));
-    return this.partition(recorder, ctx, result.name);
+    const capacity = request.keyValues?.capacity;
+    const kvShape = [batch, capacity ?? 0, this.config.nKvHeads, this.config.dHead];
+    const keyValues = capacity === undefined ? undefined : Array.from({ length: this.config.nLayers }, (_, layer) => capacity === 0 ? {} : {
+      keys: recorder.declare(`kv.${layer}.keys`, kvShape),
+      values: recorder.declare(`kv.${layer}.values`, kvShape),
+    });
+    this.presents = [];
+    const result = this.ops.trace(recorder, () => this.transformer.forward(ctx, inputs, request.startAtLayer, request.stopAtLayer, keyValues));
+    return this.partition(recorder, ctx, result.name, this.presents);
   }
 
   /** Splits the traced nodes at each cut; each segment's outputs are what later segments, reads, cuts or the result need. */
-  private partition(recorder: GraphRecorder, ctx: TraceContext, result: string): Plan {
+  private partition(recorder: GraphRecorder, ctx: TraceContext, result: string, presents: [string, string][]): Plan {
     const bounds = [...new Set(ctx.cuts.map((cut) => cut.at))].sort((a, b) => a - b);
     const ranges: [number, number][] = [];
     let from = 0;
@@ -242,7 +294,7 @@ export class OnnxTransformer {
         for (const input of node.inputs) lastUse.set(input, index);
       }
     });
-    const wanted = new Set<string>([result, ...ctx.reads.values(), ...ctx.cuts.map((cut) => cut.pre)]);
+    const wanted = new Set<string>([result, ...ctx.reads.values(), ...ctx.cuts.map((cut) => cut.pre), ...presents.flat()]);
     const segments = ranges.map(([start, end], index): Segment => {
       const nodes = recorder.nodes.slice(start, end);
       const cuts = index < bounds.length ? ctx.cuts.filter((cut) => cut.at === bounds[index]) : [];
@@ -259,7 +311,7 @@ export class OnnxTransformer {
       const model = encodeModel({ name: `segment${index}`, nodes, initializers, inputs: inputs.map(describe), outputs: outputs.map(describe) });
       return { session: new OrtSession(model), inputs, outputs, cuts };
     });
-    return { segments, reads: ctx.reads, result };
+    return { segments, reads: ctx.reads, result, presents };
   }
 
   dispose(): void {

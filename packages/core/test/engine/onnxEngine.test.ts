@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, hookNamesFor, initBackend } from '../../src/index.ts';
 import type { HookName, ModelConfig } from '../../src/index.ts';
 import { randomWeights, tinyConfig } from '../randomModel.ts';
+import { greedyByRerunning } from '../greedyByRerunning.ts';
 
 beforeAll(async () => { await initBackend(); });
 
@@ -82,6 +83,36 @@ describe.each([
     a.cache.dispose();
     b.cache.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('generates with its own key/value cache (no tfjs forward), token for token as tfjs and as greedy re-running', async () => {
+    const prompt = [3, 7, 2];
+    const steps = tfjs.config.nCtx - prompt.length - 1; // crosses every cache capacity, up to n_ctx
+    const options = { maxNewTokens: steps, stopAtEos: false };
+    const expected = await tfjs.generate(prompt, options);
+    const before = tf.memory().numTensors;
+    let actual: Awaited<ReturnType<HookedTransformer['generate']>> | undefined;
+    const profile = await tf.profile(async () => { actual = await onnx.generate(prompt, options); });
+    expect(tf.memory().numTensors).toBe(before);
+    // tfjs' generate runs hundreds of kernels per step; the onnx engine's none.
+    expect(profile.kernels).toHaveLength(0);
+    expect(actual!.newTokens).toHaveLength(steps);
+    expect(actual!.tokens).toEqual(expected.tokens);
+    expect(actual!.tokens).toEqual(await greedyByRerunning(tfjs, prompt, steps));
+    const sampled = { ...options, temperature: 0.8, seed: 3 };
+    expect((await onnx.generate(prompt, sampled)).tokens).toEqual((await tfjs.generate(prompt, sampled)).tokens);
+  });
+
+  it('generates on tfjs, hooks active, when a hook is given', async () => {
+    const prompt = [3, 7, 2];
+    const seen: number[][] = [];
+    const hook = (name: string) => [[name as HookName, (x: tf.Tensor) => { seen.push(x.shape); return x.mul(0.9); }]] as const;
+    const options = { maxNewTokens: 4, stopAtEos: false };
+    const expected = await tfjs.generate(prompt, { ...options, fwdHooks: hook('blocks.0.attn.hook_pattern') });
+    const expectedShapes = seen.splice(0);
+    const actual = await onnx.generate(prompt, { ...options, fwdHooks: hook('blocks.0.attn.hook_pattern') });
+    expect(actual.tokens).toEqual(expected.tokens);
+    expect(seen).toEqual(expectedShapes);
   });
 
   it('a hook returning the wrong shape or throwing fails naming the hook, and leaks nothing', () => {
