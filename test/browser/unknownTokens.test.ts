@@ -63,10 +63,13 @@ describe.skipIf(!haveChromium)('dashboard: words the model does not know', () =>
     expect(await chips().count()).toBe(15);
     expect(await page.getByTestId('prompt-unknown').textContent()).toMatch(/^toy-induction does not know 14 words of this prompt/);
     await screenshot(dash.page, 'unk-02-model-switch');
+    if (dash.pageErrors.length > 0) await expect.poll(() => page.getByText(/is not a token of toy-induction/).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await page.getByTestId('model-picker').selectOption('toy-ioi');
     await expect.poll(() => marked().count(), { timeout: 30_000 }).toBe(0);
     expect(await chips().count()).toBe(15);
-    expect(dash.pageErrors).toEqual([]);
+    // The view open on toy-induction (the landing page's lens, target "Mary") was refused with a 400 the
+    // page shows; the browser logs that response as a console error. Nothing else may have failed.
+    expect(dash.pageErrors.filter((message) => !/status of 400 \(Bad Request\)/.test(message))).toEqual([]);
   });
 
   // Last: the browser logs the refused request as a console error.

@@ -31,6 +31,8 @@ describe.skipIf(!HAS_STORIES)('hooklens ablate (stories260K)', () => {
   let single: { lossClean: number; lossAblated: number; tokens: number[][] };
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'hooklens-ablate-')); });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // The reference model loads weights in this process (only in this block); nothing may leak between tests.
+  afterAll(() => { expect(tf.memory().numTensors).toBe(0); });
 
   it('--json: zero-ablating heads gives the loss of a copy with those W_O rows zeroed', async () => {
     const result = await runCli(['ablate', '--model', STORIES_BIN, '--prompt', PROMPT, '--heads', '0.1,3.4', '--json']);
@@ -138,6 +140,3 @@ describe('hooklens ablate --mode resample with one prompt (toy-ioi)', () => {
     }
   });
 });
-
-// The reference model above loads weights in this process; make sure nothing leaks between tests.
-afterAll(() => { expect(tf.memory().numTensors).toBe(0); });
