@@ -2,9 +2,10 @@
  * The `count` candidates closest to `query` by edit distance (Levenshtein: insertions,
  * deletions, substitutions), closest first, ties in candidate order. A distance is only worked
  * out while it can still beat the count-th best so far, so a 50k-token vocabulary takes
- * milliseconds, not the seconds a full table per candidate would.
+ * milliseconds, not the seconds a full table per candidate would. With `maxDistance`, only
+ * candidates at most that far from `query` count (a typo's suggestion, not any nearest name).
  */
-export function nearestStrings(candidates: readonly string[], query: string, count: number): string[] {
+export function nearestStrings(candidates: readonly string[], query: string, count: number, maxDistance = Infinity): string[] {
   const best: { index: number; distance: number }[] = [];
   let previous = new Int32Array(query.length + 1);
   let current = new Int32Array(query.length + 1);
@@ -29,7 +30,7 @@ export function nearestStrings(candidates: readonly string[], query: string, cou
     return Math.min(previous[query.length], bound);
   };
   for (let index = 0; index < candidates.length && count > 0; index++) {
-    const bound = best.length < count ? Infinity : best[count - 1].distance;
+    const bound = best.length < count ? maxDistance + 1 : best[count - 1].distance;
     const distance = boundedDistance(candidates[index], bound);
     if (distance >= bound) continue;
     let at = best.length;
@@ -38,17 +39,4 @@ export function nearestStrings(candidates: readonly string[], query: string, cou
     if (best.length > count) best.pop();
   }
   return best.map(({ index }) => candidates[index]);
-}
-
-/** Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

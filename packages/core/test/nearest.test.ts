@@ -27,6 +27,23 @@ describe('nearestStrings', () => {
     }
   });
 
+  it('with maxDistance, keeps only candidates at most that far (the reference agrees)', () => {
+    const candidates = ['toy-ioi', 'toy-induction', 'gpt2', 'Mary'];
+    for (const query of ['toy-iio', 'gtp2', 'toy', 'zzzz', 'Marie']) {
+      for (const maxDistance of [0, 1, 2, 3]) {
+        const expected = candidates
+          .map((candidate, index) => ({ candidate, index, distance: levenshtein(candidate, query) }))
+          .filter((entry) => entry.distance <= maxDistance)
+          .sort((x, y) => x.distance - y.distance || x.index - y.index)
+          .slice(0, 2)
+          .map((entry) => entry.candidate);
+        expect(nearestStrings(candidates, query, 2, maxDistance)).toEqual(expected);
+      }
+    }
+    expect(nearestStrings(candidates, 'toy-iio', 1, 2)).toEqual(['toy-ioi']);
+    expect(nearestStrings(candidates, 'zzzz', 1, 2)).toEqual([]);
+  });
+
   it('returns fewer when there are fewer candidates, none for count 0', () => {
     expect(nearestStrings(['Mary', 'Mark'], 'Marie', 5)).toEqual(['Mary', 'Mark']);
     expect(nearestStrings(['Mary'], 'Marie', 0)).toEqual([]);

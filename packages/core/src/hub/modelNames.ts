@@ -5,8 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { nearestNames } from '../hooks/names.ts';
-import { editDistance } from '../nearest.ts';
+import { nearestStrings } from '../nearest.ts';
 import { cachedSnapshot, isDirectory, isFile, repoCacheDir } from './cache.ts';
 import { SHORT_NAMES } from './names.ts';
 import { listShippedModels } from './shipped.ts';
@@ -44,9 +43,8 @@ export function modelNames(cacheDir: string, shippedDir?: string): ModelNames {
  */
 export function closeName(name: string, candidates: readonly string[]): string | undefined {
   const lower = candidates.map((candidate) => candidate.toLowerCase());
-  const [nearest] = nearestNames(lower, name.toLowerCase(), 1);
-  if (nearest === undefined || editDistance(nearest, name.toLowerCase()) > Math.max(2, Math.floor(name.length / 3))) return undefined;
-  return candidates[lower.indexOf(nearest)];
+  const [nearest] = nearestStrings(lower, name.toLowerCase(), 1, Math.max(2, Math.floor(name.length / 3)));
+  return nearest === undefined ? undefined : candidates[lower.indexOf(nearest)];
 }
 
 /** "shipped: a, b; cached: c" for a message. */
