@@ -77,7 +77,8 @@ describe('reference forward, hand-derived 1-layer d_model=2 GPT-2', () => {
   const ln2d = (x: number[], w: number[], b: number[]) => {
     const delta = (x[0] - x[1]) / 2;
     const s = Math.sqrt(delta * delta + eps);
-    return { s, y: [(delta / s) * w[0] + b[0], (-delta / s) * w[1] + b[1]] };
+    const n = [delta / s, -delta / s]; // TL 3's hook_normalized: before the gain and bias
+    return { s, n, y: [n[0] * w[0] + b[0], n[1] * w[1] + b[1]] };
   };
 
   it('single token: every hook in closed form', () => {
@@ -85,7 +86,7 @@ describe('reference forward, hand-derived 1-layer d_model=2 GPT-2', () => {
     const x = [3, 1];
     const ln1 = ln2d(x, [2, 1], [0.5, 0]);
     expect(hooks.get('blocks.0.ln1.hook_scale')!.data[0]).toBeCloseTo(Math.sqrt(1 + eps), 14);
-    expect([...hooks.get('blocks.0.ln1.hook_normalized')!.data]).toEqual(ln1.y);
+    expect([...hooks.get('blocks.0.ln1.hook_normalized')!.data]).toEqual(ln1.n);
     expect([...hooks.get('blocks.0.attn.hook_pattern')!.data]).toEqual([1]);
     const v = [ln1.y[0] + 0.1, ln1.y[1] - 0.1];
     expect(maxAbsDiff(hooks.get('blocks.0.attn.hook_z')!.data, v)).toBeLessThan(1e-15);

@@ -31,8 +31,10 @@ export function applyLinear(x: Float64Array, rows: number, lin: RefLinear): Floa
 }
 
 /**
- * TL LayerNorm: centre, scale = sqrt(mean(x²) + eps), normalized = x/scale·w + b.
- * TL RMSNorm: scale = sqrt(mean(x²) + eps), normalized = x/scale (hooked), output = normalized·w.
+ * TransformerLens 3 (components/layer_norm.py, rms_norm.py), where hook_normalized is
+ * before the weight and bias for both kinds:
+ * LayerNorm: centre, scale = sqrt(mean(x²) + eps), normalized = x/scale (hooked), output = normalized·w + b.
+ * RMSNorm: scale = sqrt(mean(x²) + eps), normalized = x/scale (hooked), output = normalized·w.
  */
 export function applyNorm(x: Float64Array, rows: number, d: number, norm: RefNorm): { scale: Float64Array; normalized: Float64Array; output: Float64Array } {
   const scale = new Float64Array(rows);
@@ -51,9 +53,8 @@ export function applyNorm(x: Float64Array, rows: number, d: number, norm: RefNor
     scale[r] = s;
     for (let i = 0; i < d; i++) {
       const n = (row[i] - mean) / s;
-      const y = n * norm.weight[i] + (norm.bias ? norm.bias[i] : 0);
-      normalized[r * d + i] = norm.kind === 'layernorm' ? y : n;
-      output[r * d + i] = y;
+      normalized[r * d + i] = n;
+      output[r * d + i] = n * norm.weight[i] + (norm.bias ? norm.bias[i] : 0);
     }
   }
   return { scale, normalized, output };

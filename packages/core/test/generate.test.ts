@@ -79,9 +79,18 @@ describe('generate with hooks', () => {
     model.dispose();
   });
 
-  it('lets an editing hook change what is generated: zeroed ln_final output leaves only b_U, so argmax(b_U) every step', async () => {
+  it('lets an editing hook change what is generated: zeroed ln_final.hook_normalized leaves ln_final.b·W_U + b_U, so its argmax every step', async () => {
     const model = randomModel();
-    const bias = Array.from(model.weights.get('unembed.b_U')!.data);
+    // hook_normalized is before the norm's weight and bias (TransformerLens 3), so the bias still reaches the logits.
+    const { dModel, dVocab } = model.config;
+    const lnB = model.weights.get('ln_final.b')!.data;
+    const W_U = model.weights.get('unembed.W_U')!.data;
+    const bU = model.weights.get('unembed.b_U')!.data;
+    const bias = Array.from({ length: dVocab }, (_, v) => {
+      let sum = bU[v];
+      for (let d = 0; d < dModel; d++) sum += lnB[d] * W_U[d * dVocab + v];
+      return sum;
+    });
     const biasArgmax = bias.indexOf(Math.max(...bias));
     const plain = await model.generate([3, 7, 2], { maxNewTokens: 6, stopAtEos: false });
     expect(plain.newTokens.every((id) => id === biasArgmax)).toBe(false);

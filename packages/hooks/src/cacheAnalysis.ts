@@ -137,7 +137,8 @@ export function stackHeadResults(model: HookedTransformer, cache: ActivationCach
  * d_model, then every component is divided by the cached `hook_scale` of the full residual.
  * Like TransformerLens it does NOT apply the norm's weight or bias (logitAttrs multiplies by
  * ln_final.w; the bias is a constant shared by all components). Because the scale is the
- * cached one, the normalised components still sum to the normalised residual.
+ * cached one, the normalised components sum to the norm's `hook_normalized`, which (as in
+ * TransformerLens 3, for LayerNorm and RMSNorm alike) is also before the weight and bias.
  *
  * `stack` is [..., batch, pos, d_model]; pass the same `position` the stack was cut at.
  * Returns a new tensor, owned by the caller.

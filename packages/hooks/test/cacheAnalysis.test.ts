@@ -88,17 +88,34 @@ describe.each([
 
   it('applyLnToStack: normalised components sum to the final norm\'s output (before its weight and bias)', () => {
     const model = randomModel(overrides);
-    const { dModel, normType } = model.config;
+    const { dModel } = model.config;
     const { logits, cache } = model.runWithCache(tokens);
     const host = cache.toArrays();
     const before = tf.memory().numTensors;
     const { labels, stack } = decomposeResid(model, cache, { applyLn: true });
     const summed = sumComponents(stack.dataSync(), labels.length);
+    // hook_normalized is before the weight and bias for both norm kinds (TransformerLens 3).
+    const normalized = Array.from(host['ln_final.hook_normalized'].data);
+    expectClose(summed, normalized);
+    // Recomputed here from the residual: centred (LayerNorm) and divided by the scale, and
+    // the logits are that times w, plus b, through W_U (+ b_U).
+    const { eps, normType, dVocab } = model.config;
+    const resid = host[`blocks.${model.config.nLayers - 1}.hook_resid_post`].data;
     const w = model.weights.get('ln_final.w')!.data;
     const b = model.weights.get('ln_final.b')?.data;
-    // hook_normalized is after weight and bias for LayerNorm, before the weight for RMSNorm.
-    const normalized = Array.from(host['ln_final.hook_normalized'].data, (v, i) => (normType === 'layernorm' ? (v - (b ? b[i % dModel] : 0)) / w[i % dModel] : v));
-    expectClose(summed, normalized);
+    const W_U = model.weights.get('unembed.W_U')!.data;
+    const bU = model.weights.get('unembed.b_U')?.data;
+    const logitData = logits.dataSync();
+    for (let row = 0; row < resid.length / dModel; row++) {
+      const x = Array.from(resid.subarray(row * dModel, (row + 1) * dModel));
+      const mean = normType === 'layernorm' ? x.reduce((a, v) => a + v, 0) / dModel : 0;
+      const scale = Math.sqrt(x.reduce((a, v) => a + (v - mean) ** 2, 0) / dModel + eps);
+      const n = normalized.slice(row * dModel, (row + 1) * dModel);
+      expectClose(n, x.map((v) => (v - mean) / scale));
+      const y = n.map((v, d) => v * w[d] + (b ? b[d] : 0));
+      const expectedLogits = Array.from({ length: dVocab }, (_, v) => y.reduce((a, yd, d) => a + yd * W_U[d * dVocab + v], bU ? bU[v] : 0));
+      expectClose(logitData.subarray(row * dVocab, (row + 1) * dVocab), expectedLogits);
+    }
 
     // The same at one position, with the stack cut first.
     const last = decomposeResid(model, cache, { position: 5 });

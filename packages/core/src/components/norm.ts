@@ -2,9 +2,10 @@ import type { NormType } from '../config.ts';
 import type { HookContext, Ops } from '../engine/ops.ts';
 
 /**
- * LayerNorm or RMSNorm with TransformerLens' hook semantics: `hook_scale` is
- * [batch, pos, 1]; a LayerNorm's `hook_normalized` is after weight and bias, an
- * RMSNorm's is before its weight.
+ * LayerNorm or RMSNorm with TransformerLens 3's hook semantics (components/layer_norm.py,
+ * rms_norm.py): `hook_scale` is [batch, pos, 1]; `hook_normalized` is the input divided by
+ * that scale (centred first for LayerNorm), before the weight and bias, for both kinds.
+ * TransformerLens 2.x took a LayerNorm's `hook_normalized` after weight and bias.
  */
 export class Norm<T> {
   constructor(
@@ -21,8 +22,9 @@ export class Norm<T> {
     if (this.type === 'layernorm') {
       const centered = ops.sub(x, ops.mean(x, -1, true));
       const scale = ctx.hook(`${this.prefix}hook_scale`, ops.sqrt(ops.add(ops.mean(ops.square(centered), -1, true), this.eps))); // [batch, pos, 1]
-      const affine = ops.mul(ops.div(centered, scale), this.w);
-      return ctx.hook(`${this.prefix}hook_normalized`, this.b ? ops.add(affine, this.b) : affine); // [batch, pos, d_model]
+      const normalized = ctx.hook(`${this.prefix}hook_normalized`, ops.div(centered, scale)); // [batch, pos, d_model]
+      const affine = ops.mul(normalized, this.w);
+      return this.b ? ops.add(affine, this.b) : affine;
     }
     const scale = ctx.hook(`${this.prefix}hook_scale`, ops.sqrt(ops.add(ops.mean(ops.square(x), -1, true), this.eps))); // [batch, pos, 1]
     const normalized = ctx.hook(`${this.prefix}hook_normalized`, ops.div(x, scale)); // [batch, pos, d_model]
