@@ -37,7 +37,8 @@ function optionLines(options: readonly OptionSpec[]): string[] {
 export function mainHelp(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((command) => command.name.length));
   return [
-    'hooklens: mechanistic interpretability for transformers in TypeScript (TransformerLens for tfjs)',
+    'hooklens: mechanistic interpretability for transformers in TypeScript, with TransformerLens\' hook points',
+    '(where a definition differs from TransformerLens\': README, "Differences from TransformerLens")',
     '',
     'Usage: hooklens COMMAND [options]',
     '',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,23 @@ describe('hooklens help and usage errors', () => {
     expect(argumentsPart.trim()).toMatch(new RegExp(`^${argument.replace(/\./g, '\\.')} +\\S.*\\(required; or ${alias}\\)$`, 's'));
     expect(optionsPart).not.toContain(alias);
     expect(stdout).not.toContain('(required)');
+  });
+
+  it('help that points to the README\'s differences from TransformerLens finds that table there', async () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = /^## Differences from TransformerLens\n([\s\S]*?)(?=^## )/m.exec(readme)?.[1];
+    expect(section, 'README section "Differences from TransformerLens"').toBeDefined();
+    // One table, three cells a row, so lines added later stay one row each.
+    const rows = section!.split('\n').filter((line) => line.startsWith('|'));
+    expect(rows[0]).toBe('| where | TransformerLens | hooklens |');
+    for (const row of rows) expect(row.replace(/`[^`]*`/g, '').split(' | ').length, row).toBe(3);
+    const heads = rows.find((row) => row.startsWith('| head scores |'));
+    expect(heads).toContain('detect_head');
+    for (const args of [['--help'], ['heads', '--help']]) {
+      const { code, stdout } = await runCliHere(args);
+      expect(code).toBe(0);
+      expect(stdout.replace(/\s+/g, ' ')).toContain('Differences from TransformerLens');
+    }
   });
 
   it.each([

@@ -1,7 +1,10 @@
 /**
- * TransformerLens' ActivationCache analysis helpers (accumulated_resid, decompose_resid,
- * stack_head_results, apply_ln_to_stack, logit_attrs) as functions over a cache from
- * `runWithCache` and its model.
+ * After TransformerLens' ActivationCache analysis helpers (accumulated_resid, decompose_resid,
+ * stack_head_results, apply_ln_to_stack, logit_attrs), as functions over a cache from
+ * `runWithCache` and its model. Two definitions differ from TransformerLens 3 (README,
+ * Differences from TransformerLens): `applyLn` at the final layer divides by the cached
+ * scale (TL's accumulated_resid recomputes ln_final per component), and logitAttrs
+ * multiplies by ln_final.w (TL's logit_attrs expects it folded into W_U).
  *
  * Stacks are [components, batch, pos, d_model] with one label per component, named as
  * TransformerLens names them. `position` (negative counts from the end) keeps that one
@@ -40,7 +43,11 @@ export interface AccumulatedResidOptions extends PositionOption {
   layer?: number;
   /** Also each layer's resid_mid (before its MLP). */
   includeMid?: boolean;
-  /** Run the stack through the norm that reads `layer` (see applyLnToStack). */
+  /**
+   * Divide the stack by the cached scale of the norm that reads `layer` (see applyLnToStack),
+   * also at the final layer, where TransformerLens 3's accumulated_resid instead puts each
+   * component through ln_final with its own statistics (that is what logitLens does).
+   */
   applyLn?: boolean;
 }
 
@@ -63,7 +70,7 @@ export interface ApplyLnOptions extends PositionOption {
   layer?: number;
 }
 
-/** The residual stream at each layer boundary: TransformerLens' accumulated_resid. */
+/** The residual stream at each layer boundary, labelled as TransformerLens' accumulated_resid (see `applyLn` for where it differs). */
 export function accumulatedResid(model: HookedTransformer, cache: ActivationCache, options: AccumulatedResidOptions = {}): ResidualStack {
   const { nLayers, attnOnly } = model.config;
   const layer = checkLayer(options.layer ?? nLayers, nLayers);
@@ -133,7 +140,8 @@ export function stackHeadResults(model: HookedTransformer, cache: ActivationCach
 
 /**
  * Puts a stack of residual components through the cached normalisation of the norm that
- * reads `layer`, as TransformerLens' apply_ln_to_stack: LayerNorm centres each component over
+ * reads `layer` (its ln1, or ln_final; there is no ln2 option), as TransformerLens'
+ * apply_ln_to_stack with recompute_ln=False: LayerNorm centres each component over
  * d_model, then every component is divided by the cached `hook_scale` of the full residual.
  * Like TransformerLens it does NOT apply the norm's weight or bias (logitAttrs multiplies by
  * ln_final.w; the bias is a constant shared by all components). Because the scale is the

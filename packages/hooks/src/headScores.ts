@@ -1,13 +1,15 @@
 /**
- * Head-type scores on repeated random tokens, in the style of Olsson et al. 2022 and
- * TransformerLens' induction-head detection: each sequence is `seqLen` random tokens
- * repeated twice (after BOS when the model prepends one by default), run once, and every
- * head's attention pattern is scored:
+ * Head-type scores on repeated random tokens (head types after Olsson et al. 2022): each
+ * sequence is `seqLen` random tokens repeated twice (after BOS when the model prepends one
+ * by default), run once, and every head's attention pattern is scored:
  *   previous-token: mean attention from position i to i − 1 (every i ≥ 1);
  *   duplicate-token: mean attention from a second-copy token to the same token in the first copy;
  *   induction: mean attention from a second-copy token to the position right after its
  *     earlier occurrence (i − seqLen + 1).
- * Scores are means of attention probabilities, so they lie in [0, 1].
+ * Scores are means of attention probabilities over the queries each is defined on, so they
+ * lie in [0, 1] and a perfect head scores 1. TransformerLens' detect_head ("mul") divides
+ * the same attention by every query position instead (a perfect induction head scores about
+ * 0.5 there); see README, Differences from TransformerLens.
  *
  * @example
  * import { loadModel, initBackend } from '@hooklens/core';

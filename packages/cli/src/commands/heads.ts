@@ -10,9 +10,11 @@ export const headsCommand: Command = {
   usage: 'heads --model PATH [--seq-len N] [--batch B] [--seed S] [--json]',
   details: [
     'Runs the model once on B sequences of N random tokens repeated twice (after BOS when the model prepends one by default) ' +
-      'and scores each head\'s attention (Olsson et al. 2022; TransformerLens\' induction-head detection): ' +
-      'previous-token = mean attention from each position to the one before; duplicate-token = from a second-copy token to the same token in the first copy; ' +
-      'induction = from a second-copy token to the position right after its earlier occurrence. Scores lie in [0, 1].',
+      'and scores each head\'s attention (head types after Olsson et al. 2022): ' +
+      'previous-token = mean attention from each position to the one before; duplicate-token = mean attention from a second-copy token to the same token in the first copy; ' +
+      'induction = mean attention from a second-copy token to the position right after its earlier occurrence. ' +
+      'Each is a mean over the queries it is defined on, so it lies in [0, 1] and a perfect head scores 1; ' +
+      'TransformerLens\' detect_head divides by every query instead (README: Differences from TransformerLens).',
     'Prints three [layer × head] grids and the top heads of each kind; --json prints { previousToken, duplicateToken, induction, seqLen, batch } with [layer][head] arrays.',
   ],
   options: [
