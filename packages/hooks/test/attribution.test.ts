@@ -74,6 +74,21 @@ describe.each([
     for (let l = 0; l < nLayers; l++) bOTotal += value(`L${l} attn`) - sum(dla.heads[l]);
     expect(bOTotal).toBeCloseTo(dla.biasTerms.attnOutBias, 4);
 
+    // The layers' parts add up to ln_final.hook_normalized (before its weight and bias, as in
+    // TransformerLens 3) times ln_final.w, projected on the direction; ln_final.b is normBias.
+    const { dModel, dVocab } = model.config;
+    const { logits, cache } = model.runWithCache([tokens], { names: ['ln_final.hook_normalized'] });
+    const normalized = cache.toArrays()['ln_final.hook_normalized'].data.subarray((tokens.length - 1) * dModel, tokens.length * dModel);
+    logits.dispose();
+    cache.dispose();
+    const w = model.weights.get('ln_final.w')!.data;
+    const b = model.weights.get('ln_final.b')?.data;
+    const W_U = model.weights.get('unembed.W_U')!.data;
+    const direction = (d: number) => W_U[d * dVocab + answer] - W_U[d * dVocab + wrong];
+    const fromHook = sum(Array.from(normalized, (n, d) => n * w[d] * direction(d)));
+    expect(sum(dla.layers.map((entry) => entry.value))).toBeCloseTo(fromHook, 4);
+    expect(dla.biasTerms.normBias).toBeCloseTo(b ? sum(Array.from(b, (v, d) => v * direction(d))) : 0, 5);
+
     // Heads, checked one by one against a float64 computation from the cache.
     for (const [layer, head] of [[0, 0], [1, 2], [2, 3]]) {
       expect(dla.heads[layer][head]).toBeCloseTo(headByHand(model, layer, head, tokens.length - 1, answer, wrong), 4);
