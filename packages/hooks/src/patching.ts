@@ -2,9 +2,10 @@
  * Activation patching: run the CORRUPTED prompt, copy one activation from the CLEAN run into
  * it — at one (layer, position), or one head at all or one position, the cells of
  * TransformerLens' `patching` module — and measure how much of the clean behaviour comes
- * back. Unlike that module, which returns the raw value of a metric function you pass, the
- * metric is fixed (logit[answer] − logit[wrong]) and normalised so the clean run scores 1 and
- * the corrupted run 0 (README, Differences from TransformerLens).
+ * back. Unlike that module, which returns the raw value of a metric function over all the
+ * logits, the metric here reads one position's logits (default logit[answer] − logit[wrong])
+ * and every cell is normalised so the clean run scores 1 and the corrupted run 0 (README,
+ * Differences from TransformerLens).
  *
  * How it stays cheap (well under one forward pass per cell):
  * - the clean prompt runs once, caching exactly the hooks to patch; the corrupted prompt runs
