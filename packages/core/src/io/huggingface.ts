@@ -177,7 +177,16 @@ export function gpt2Weights(config: ModelConfig, source: TensorSource): { weight
   return { weights: w, tied };
 }
 
-export function llamaWeights(config: ModelConfig, source: TensorSource, attentionBias: boolean): { weights: WeightMap; tied: boolean } {
+/** Which of a layer's stored RMSNorms become ln1 and ln2 (OLMo 2 stores its post-sublayer norms under other names). */
+export interface LlamaLayerNormNames {
+  ln1: string;
+  ln2: string;
+}
+
+export function llamaWeights(
+  config: ModelConfig, source: TensorSource, attentionBias: boolean,
+  norms: LlamaLayerNormNames = { ln1: 'input_layernorm', ln2: 'post_attention_layernorm' },
+): { weights: WeightMap; tied: boolean } {
   const { dModel: d, dVocab: v, nHeads: n, nKvHeads: nkv, dHead: dh, dMlp } = config;
   const p = namePrefix(source, 'model.', 'embed_tokens.weight');
   const w: WeightMap = new Map();
@@ -188,7 +197,7 @@ export function llamaWeights(config: ModelConfig, source: TensorSource, attentio
   for (let l = 0; l < config.nLayers; l++) {
     const h = `${p}layers.${l}`;
     const b = `blocks.${l}`;
-    w.set(`${b}.ln1.w`, source.get(`${h}.input_layernorm.weight`, [d]));
+    w.set(`${b}.ln1.w`, source.get(`${h}.${norms.ln1}.weight`, [d]));
     // nn.Linear weights are [out, in]; out = head*dHead + j.
     w.set(`${b}.attn.W_Q`, linearToHeads(source.get(`${h}.self_attn.q_proj.weight`, [n * dh, d]), n, dh));
     w.set(`${b}.attn.W_K`, linearToHeads(source.get(`${h}.self_attn.k_proj.weight`, [nkv * dh, d]), nkv, dh));
@@ -202,7 +211,7 @@ export function llamaWeights(config: ModelConfig, source: TensorSource, attentio
     if (bK) w.set(`${b}.attn.b_K`, reshape(bK, [nkv, dh]));
     if (bV) w.set(`${b}.attn.b_V`, reshape(bV, [nkv, dh]));
     if (bO) w.set(`${b}.attn.b_O`, bO);
-    w.set(`${b}.ln2.w`, source.get(`${h}.post_attention_layernorm.weight`, [d]));
+    w.set(`${b}.ln2.w`, source.get(`${h}.${norms.ln2}.weight`, [d]));
     w.set(`${b}.mlp.W_gate`, transpose2d(source.get(`${h}.mlp.gate_proj.weight`, [dMlp, d])));
     w.set(`${b}.mlp.W_in`, transpose2d(source.get(`${h}.mlp.up_proj.weight`, [dMlp, d])));
     w.set(`${b}.mlp.W_out`, transpose2d(source.get(`${h}.mlp.down_proj.weight`, [d, dMlp])));
