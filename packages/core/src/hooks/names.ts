@@ -50,12 +50,24 @@ export function hookName(name: string): HookName {
 /** The block hook suffixes a given architecture has, in forward order. */
 export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
   const mlpSide = new Set<BlockHookSuffix>(['hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post', 'hook_mlp_out']);
-  return ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
+  const present = ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
     if (suffix === 'attn.hook_rot_q' || suffix === 'attn.hook_rot_k') return config.positional === 'rotary';
     if (config.attnOnly && mlpSide.has(suffix)) return false;
     if (suffix === 'mlp.hook_pre_linear') return config.gatedMlp;
     if (suffix.startsWith('attn.q_norm.') || suffix.startsWith('attn.k_norm.')) return config.qkNorm !== undefined;
     return true;
+  });
+  return config.normPlacement === 'post' ? normsAfterSublayers(present) : present;
+}
+
+/** Forward order when ln1 / ln2 act on the sublayer outputs: each norm's hooks just before hook_attn_out / hook_mlp_out. */
+function normsAfterSublayers(suffixes: BlockHookSuffix[]): BlockHookSuffix[] {
+  const norm = (ln: 'ln1' | 'ln2') => suffixes.filter((suffix) => suffix.startsWith(`${ln}.`));
+  return suffixes.flatMap((suffix): BlockHookSuffix[] => {
+    if (suffix.startsWith('ln1.') || suffix.startsWith('ln2.')) return [];
+    if (suffix === 'hook_attn_out') return [...norm('ln1'), suffix];
+    if (suffix === 'hook_mlp_out') return [...norm('ln2'), suffix];
+    return [suffix];
   });
 }
 
