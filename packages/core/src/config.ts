@@ -25,6 +25,16 @@ export type QkNorm = 'head' | 'full';
  */
 export type NormPlacement = 'pre' | 'post';
 
+/** What `hooklens info` and the dashboard call each family. */
+export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = {
+  gpt2: 'GPT-2',
+  llama: 'Llama',
+  llama2c: 'llama2.c',
+  hooklens: 'hooklens',
+  qwen3: 'Qwen3',
+  olmo2: 'OLMo 2',
+};
+
 export interface ModelConfig {
   family: ModelFamily;
   dModel: number;
