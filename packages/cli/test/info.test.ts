@@ -1,8 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadModel } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeModel, formatInfo } from '../src/commands/info.ts';
 import { writeTinyGpt2 } from '../../../test/fixtures/checkpoints.ts';
+import { writeTinyOlmo2 } from '../../../test/fixtures/olmo2Checkpoint.ts';
+import { writeTinyQwen3 } from '../../../test/fixtures/qwen3Checkpoint.ts';
 import { TEST_MODELS } from '../../../test/fixtures/testModels.ts';
 import { writeBrokenCheckpoints } from '../../core/test/io/fixtures.ts';
 import type { Fixture } from '../../../test/fixtures/checkpoints.ts';
@@ -22,7 +26,7 @@ describe('hooklens info', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^backend: wasm \(SIMD, 1 thread\)\n$/);
     const row = (key: string) => new RegExp(`^${key}\\s{2,}(.*)$`, 'm').exec(result.stdout)?.[1];
-    expect(row('family')).toBe('gpt2');
+    expect(row('family')).toBe('GPT-2 (gpt2)');
     expect(row('layers')).toBe('2');
     expect(row('d_model')).toBe('16');
     expect(row('heads')).toBe('4');
@@ -75,6 +79,20 @@ describe('hooklens info', () => {
     const info = JSON.parse(result.stdout);
     expect(info.tokenizer).toMatch(/gpt2-tokenizer/);
     expect(info.backend).toMatch(/^cpu/);
+  });
+
+  it.each([
+    ['qwen3', 'Qwen3 (qwen3)', /; q\/k norm per head$/],
+    ['olmo2', 'OLMo 2 (olmo2)', /; ln1 \/ ln2 after attention \/ MLP; q\/k norm over all heads$/],
+  ])('names the %s family and where its norms sit', async (family, name, norm) => {
+    const checkpoint = family === 'qwen3' ? writeTinyQwen3(join(dir, family), { seed: 3 }) : writeTinyOlmo2(join(dir, family), { seed: 3 });
+    const model = await loadModel(checkpoint.dir);
+    const text = formatInfo(describeModel(model, checkpoint.dir, 'test backend'));
+    model.dispose();
+    const row = (key: string) => new RegExp(`^${key}\\s{2,}(.*)$`, 'm').exec(text)?.[1];
+    expect(row('family')).toBe(name);
+    expect(row('norm')).toMatch(norm);
+    expect(text).toContain('  blocks.{0..1}.attn.q_norm.hook_scale\n');
   });
 
   it('a missing checkpoint is a one-line error', async () => {

@@ -11,7 +11,29 @@ export type ActivationFunction = 'gelu_new' | 'gelu' | 'relu' | 'silu';
  * original Meta / llama2.c convention. Each checkpoint keeps its own order.
  */
 export type RotaryPairing = 'half' | 'adjacent';
-export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens';
+export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'qwen3' | 'olmo2';
+/**
+ * RMSNorm of queries and keys after their projections (TransformerLens' attn.q_norm / attn.k_norm).
+ * `head`: over d_head, each head on its own (Qwen3, Gemma 3). `full`: over the whole
+ * projection, n_heads·d_head for queries and n_kv_heads·d_head for keys (OLMo 2).
+ */
+export type QkNorm = 'head' | 'full';
+/**
+ * Where a block's ln1 / ln2 sit. `pre`: they normalise each sublayer's input (GPT-2, Llama).
+ * `post`: they normalise each sublayer's output before it joins the residual stream (OLMo 2):
+ * resid_mid = resid_pre + ln1(attn(resid_pre)).
+ */
+export type NormPlacement = 'pre' | 'post';
+
+/** What `hooklens info` and the dashboard call each family. */
+export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = {
+  gpt2: 'GPT-2',
+  llama: 'Llama',
+  llama2c: 'llama2.c',
+  hooklens: 'hooklens',
+  qwen3: 'Qwen3',
+  olmo2: 'OLMo 2',
+};
 
 export interface ModelConfig {
   family: ModelFamily;
@@ -45,6 +67,10 @@ export interface ModelConfig {
    * stop at BOS: their training stories are delimited by BOS, and run.c stops there.
    */
   stopTokenIds?: readonly number[];
+  /** q/k norms after the projections, before rotary; absent = none. */
+  qkNorm?: QkNorm;
+  /** Absent = 'pre'. */
+  normPlacement?: NormPlacement;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +92,13 @@ export function validateConfig(config: ModelConfig): ModelConfig {
   }
   if (config.positional === 'rotary' && (config.rotaryDim <= 0 || config.rotaryDim > config.dHead || config.rotaryDim % 2 !== 0)) {
     throw new ConfigError(`config.rotaryDim (${config.rotaryDim}) must be even and at most dHead (${config.dHead})`);
+  }
+  if (config.qkNorm !== undefined && config.qkNorm !== 'head' && config.qkNorm !== 'full') {
+    throw new ConfigError(`config.qkNorm must be 'head' or 'full', got ${JSON.stringify(config.qkNorm)}`);
+  }
+  if (config.qkNorm !== undefined && config.normType !== 'rmsnorm') throw new ConfigError(`config.qkNorm needs normType 'rmsnorm', got '${config.normType}'`);
+  if (config.normPlacement !== undefined && config.normPlacement !== 'pre' && config.normPlacement !== 'post') {
+    throw new ConfigError(`config.normPlacement must be 'pre' or 'post', got ${JSON.stringify(config.normPlacement)}`);
   }
   if (!(config.eps > 0)) throw new ConfigError(`config.eps must be positive, got ${config.eps}`);
   return config;

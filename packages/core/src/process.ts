@@ -83,6 +83,9 @@ function foldNorm(weights: WeightMap, config: ModelConfig, norm: string, readers
 }
 
 export function foldLayerNorm({ config, weights }: ProcessedModel): ProcessedModel {
+  if (config.normPlacement === 'post') {
+    throw new Error('foldLayerNorm: ln1 / ln2 of this model normalise the sublayer outputs (normPlacement post), so no matrix reads their output to fold into');
+  }
   const out = new Map(weights);
   for (let layer = 0; layer < config.nLayers; layer++) {
     const a = `blocks.${layer}.attn`;

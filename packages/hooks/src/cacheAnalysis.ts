@@ -154,6 +154,9 @@ export function stackHeadResults(model: HookedTransformer, cache: ActivationCach
 export function applyLnToStack<T extends tf.Tensor>(model: HookedTransformer, cache: ActivationCache, stack: T, options: ApplyLnOptions = {}): T {
   const { nLayers, dModel, normType } = model.config;
   const layer = checkLayer(options.layer ?? nLayers, nLayers);
+  if (layer < nLayers && model.config.normPlacement === 'post') {
+    throw new ToolInputError(`layer ${layer}: no norm reads this model's residual stream before ln_final (its ln1 / ln2 normalise the sublayer outputs); use layer ${nLayers}`);
+  }
   const scaleName: HookName = layer === nLayers ? 'ln_final.hook_scale' : `blocks.${layer}.ln1.hook_scale`;
   const cached = cache.get<tf.Tensor3D>(scaleName); // [batch, pos, 1]
   const scaleShape = options.position === undefined ? cached.shape.slice(0, 2) : [cached.shape[0], 1];

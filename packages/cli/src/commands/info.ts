@@ -1,4 +1,4 @@
-import type { HookedTransformer } from '@hooklens/core';
+import { FAMILY_NAMES, type HookedTransformer, type ModelConfig } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
 import { openModel } from '../openModel.ts';
@@ -70,7 +70,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
   const hooks = compactHookNames(info.hookNames);
   const rows: [string, string][] = [
     ['model', info.model],
-    ['family', info.family],
+    ['family', `${FAMILY_NAMES[info.family]} (${info.family})`],
     ['layers', String(a.nLayers)],
     ['d_model', String(a.dModel)],
     ['heads', String(a.nHeads)],
@@ -79,7 +79,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
     ['d_mlp', mlp],
     ['vocab', String(a.dVocab)],
     ['n_ctx', String(a.nCtx)],
-    ['norm', `${a.normType} (eps ${a.eps})`],
+    ['norm', `${a.normType} (eps ${a.eps})${normDetails(info.config)}`],
     ['positional', `${a.positional}${rotary}`],
     ['activation', a.actFn ?? 'none'],
     ['tied embed', a.tiedEmbeddings ? 'yes' : 'no'],
@@ -90,4 +90,13 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
     ['hooks', `${info.hookNames.length} (${hooks.perBlock} per block × ${hooks.blocks} blocks + ${info.hookNames.length - hooks.perBlock * hooks.blocks} others)`],
   ];
   return `${table(rows)}\n${hooks.lines.map((line) => `  ${line}`).join('\n')}`;
+}
+
+/** Where the norms sit when not in the usual place: after the sublayers (OLMo 2), on queries and keys (Qwen3, OLMo 2). */
+function normDetails(config: ModelConfig): string {
+  const details: string[] = [];
+  if (config.normPlacement === 'post') details.push('ln1 / ln2 after attention / MLP');
+  if (config.qkNorm === 'head') details.push('q/k norm per head');
+  if (config.qkNorm === 'full') details.push('q/k norm over all heads');
+  return details.length > 0 ? `; ${details.join('; ')}` : '';
 }

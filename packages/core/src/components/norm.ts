@@ -2,9 +2,10 @@ import type { NormType } from '../config.ts';
 import type { HookContext, Ops } from '../engine/ops.ts';
 
 /**
- * LayerNorm or RMSNorm with TransformerLens 3's hook semantics (components/layer_norm.py,
- * rms_norm.py): `hook_scale` is [batch, pos, 1]; `hook_normalized` is the input divided by
- * that scale (centred first for LayerNorm), before the weight and bias, for both kinds.
+ * LayerNorm or RMSNorm over the last axis with TransformerLens 3's hook semantics
+ * (components/layer_norm.py, rms_norm.py): `hook_scale` is [batch, pos, 1] ([batch, pos,
+ * head, 1] for a q/k norm over d_head); `hook_normalized` is the input divided by that scale
+ * (centred first for LayerNorm), before the weight and bias, for both kinds.
  * TransformerLens 2.x took a LayerNorm's `hook_normalized` after weight and bias.
  */
 export class Norm<T> {

@@ -62,12 +62,13 @@ export class Transformer<T> {
         W_Q: get(`${b}.attn.W_Q`), W_K: get(`${b}.attn.W_K`), W_V: get(`${b}.attn.W_V`), W_O: get(`${b}.attn.W_O`),
         b_Q: optional(`${b}.attn.b_Q`), b_K: optional(`${b}.attn.b_K`), b_V: optional(`${b}.attn.b_V`), b_O: optional(`${b}.attn.b_O`),
       };
-      const attention = new Attention(ops, cfg, layer, weights, rotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore);
+      const qkNorms = cfg.qkNorm ? { q: norm(`${b}.attn.q_norm`), k: norm(`${b}.attn.k_norm`) } : undefined;
+      const attention = new Attention(ops, cfg, layer, weights, rotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore, qkNorms);
       const mlp = cfg.attnOnly ? undefined : new Mlp(ops, cfg, layer, {
         W_in: get(`${b}.mlp.W_in`), W_gate: optional(`${b}.mlp.W_gate`), W_out: get(`${b}.mlp.W_out`),
         b_in: optional(`${b}.mlp.b_in`), b_out: optional(`${b}.mlp.b_out`),
       });
-      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp);
+      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp, cfg.normPlacement);
     });
     this.lnFinal = norm('ln_final');
     this.unembed = new Unembed(ops, get('unembed.W_U'), optional('unembed.b_U'));

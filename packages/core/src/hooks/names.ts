@@ -6,6 +6,7 @@ const ALL_BLOCK_HOOK_SUFFIXES = [
   'hook_resid_pre',
   'ln1.hook_scale', 'ln1.hook_normalized',
   'attn.hook_q', 'attn.hook_k', 'attn.hook_v',
+  'attn.q_norm.hook_scale', 'attn.q_norm.hook_normalized', 'attn.k_norm.hook_scale', 'attn.k_norm.hook_normalized',
   'attn.hook_rot_q', 'attn.hook_rot_k',
   'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result',
   'hook_attn_out', 'hook_resid_mid',
@@ -49,11 +50,24 @@ export function hookName(name: string): HookName {
 /** The block hook suffixes a given architecture has, in forward order. */
 export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
   const mlpSide = new Set<BlockHookSuffix>(['hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post', 'hook_mlp_out']);
-  return ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
+  const present = ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
     if (suffix === 'attn.hook_rot_q' || suffix === 'attn.hook_rot_k') return config.positional === 'rotary';
     if (config.attnOnly && mlpSide.has(suffix)) return false;
     if (suffix === 'mlp.hook_pre_linear') return config.gatedMlp;
+    if (suffix.startsWith('attn.q_norm.') || suffix.startsWith('attn.k_norm.')) return config.qkNorm !== undefined;
     return true;
+  });
+  return config.normPlacement === 'post' ? normsAfterSublayers(present) : present;
+}
+
+/** Forward order when ln1 / ln2 act on the sublayer outputs: each norm's hooks just before hook_attn_out / hook_mlp_out. */
+function normsAfterSublayers(suffixes: BlockHookSuffix[]): BlockHookSuffix[] {
+  const norm = (ln: 'ln1' | 'ln2') => suffixes.filter((suffix) => suffix.startsWith(`${ln}.`));
+  return suffixes.flatMap((suffix): BlockHookSuffix[] => {
+    if (suffix.startsWith('ln1.') || suffix.startsWith('ln2.')) return [];
+    if (suffix === 'hook_attn_out') return [...norm('ln1'), suffix];
+    if (suffix === 'hook_mlp_out') return [...norm('ln2'), suffix];
+    return [suffix];
   });
 }
 
@@ -80,6 +94,13 @@ export function hookShape(config: ModelConfig, name: string, batch: number, posi
       return [batch, positions, nHeads, dHead];
     case 'attn.hook_k': case 'attn.hook_v': case 'attn.hook_rot_k':
       return [batch, positions, nKvHeads, dHead];
+    // q/k norms over d_head keep the head axis; over the whole projection they see [batch, pos, width].
+    case 'attn.q_norm.hook_scale': case 'attn.k_norm.hook_scale':
+      return config.qkNorm === 'head' ? [batch, positions, suffix.startsWith('attn.q') ? nHeads : nKvHeads, 1] : [batch, positions, 1];
+    case 'attn.q_norm.hook_normalized':
+      return config.qkNorm === 'head' ? [batch, positions, nHeads, dHead] : [batch, positions, nHeads * dHead];
+    case 'attn.k_norm.hook_normalized':
+      return config.qkNorm === 'head' ? [batch, positions, nKvHeads, dHead] : [batch, positions, nKvHeads * dHead];
     case 'attn.hook_attn_scores': case 'attn.hook_pattern':
       return [batch, nHeads, positions, positions];
     case 'attn.hook_result':

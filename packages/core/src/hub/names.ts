@@ -44,6 +44,8 @@ export const SHORT_NAMES: Readonly<Record<string, HubTarget>> = {
   stories110M: { repo: 'karpathy/tinyllamas', file: 'stories110M.bin', tokenizer: LLAMA2_TOKENIZER },
   TinyLlama: { repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0' },
   SmolLM: { repo: 'HuggingFaceTB/SmolLM-135M' },
+  'qwen3-0.6b': { repo: 'Qwen/Qwen3-0.6B' },
+  'olmo-2-1b': { repo: 'allenai/OLMo-2-0425-1B' },
 };
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

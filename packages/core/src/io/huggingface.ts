@@ -10,10 +10,12 @@ import { LoadError } from './errors.ts';
 import {
   activationFunction, checkedConfig, checkWeights, columnsToHeads, ConfigFields, isObject, linearToHeads,
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
-  type LoadedCheckpoint, type TensorSource,
+  type CheckpointFormat, type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
+import { olmo2Config, olmo2Weights } from './families/olmo2.ts';
+import { qwen3Config, qwen3Weights } from './families/qwen3.ts';
 
-export type HuggingFaceArchitecture = 'gpt2' | 'llama';
+export type HuggingFaceArchitecture = 'gpt2' | 'llama' | 'qwen3' | 'olmo2';
 
 const GPT2_TYPES = new Set(['gpt2']);
 const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
@@ -21,7 +23,29 @@ const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
 const LLAMA_TYPES = new Set(['llama', 'mistral', 'qwen2']);
 const LLAMA_ARCHITECTURES = new Set(['LlamaForCausalLM', 'LlamaModel', 'MistralForCausalLM', 'Qwen2ForCausalLM']);
 
-export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel) and Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM)';
+/** The families with a file of their own under families/, by model_type and by architecture name. */
+const FAMILY_TYPES: Record<string, HuggingFaceArchitecture> = {
+  qwen3: 'qwen3',
+  olmo2: 'olmo2',
+};
+const FAMILY_ARCHITECTURES: Record<string, HuggingFaceArchitecture> = {
+  Qwen3ForCausalLM: 'qwen3',
+  Olmo2ForCausalLM: 'olmo2',
+};
+
+interface FamilyLoader {
+  config(fields: ConfigFields): ModelConfig;
+  weights(config: ModelConfig, source: TensorSource, fields: ConfigFields): { weights: WeightMap; tied: boolean };
+  format: CheckpointFormat;
+}
+
+const FAMILY_LOADERS: Partial<Record<HuggingFaceArchitecture, FamilyLoader>> = {
+  qwen3: { config: qwen3Config, weights: (config, source, fields) => qwen3Weights(config, source, fields.bool('attention_bias', false)), format: 'huggingface-qwen3' },
+  olmo2: { config: olmo2Config, weights: (config, source, fields) => olmo2Weights(config, source, fields.bool('attention_bias', false)), format: 'huggingface-olmo2' },
+};
+
+export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel), Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM), '
+  + 'Qwen3 (model_type "qwen3" / Qwen3ForCausalLM) and OLMo 2 (model_type "olmo2" / Olmo2ForCausalLM)';
 
 /** Which supported architecture a parsed HF config.json describes, or undefined. */
 export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFaceArchitecture | undefined {
@@ -30,9 +54,12 @@ export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFa
   if (modelType !== undefined) {
     if (GPT2_TYPES.has(modelType)) return 'gpt2';
     if (LLAMA_TYPES.has(modelType)) return 'llama';
+    if (Object.hasOwn(FAMILY_TYPES, modelType)) return FAMILY_TYPES[modelType];
   }
   if (architectures.some((a) => GPT2_ARCHITECTURES.has(a))) return 'gpt2';
   if (architectures.some((a) => LLAMA_ARCHITECTURES.has(a))) return 'llama';
+  const family = architectures.find((a) => Object.hasOwn(FAMILY_ARCHITECTURES, a));
+  if (family !== undefined) return FAMILY_ARCHITECTURES[family];
   return undefined;
 }
 
@@ -177,7 +204,16 @@ export function gpt2Weights(config: ModelConfig, source: TensorSource): { weight
   return { weights: w, tied };
 }
 
-export function llamaWeights(config: ModelConfig, source: TensorSource, attentionBias: boolean): { weights: WeightMap; tied: boolean } {
+/** Which of a layer's stored RMSNorms become ln1 and ln2 (OLMo 2 stores its post-sublayer norms under other names). */
+export interface LlamaLayerNormNames {
+  ln1: string;
+  ln2: string;
+}
+
+export function llamaWeights(
+  config: ModelConfig, source: TensorSource, attentionBias: boolean,
+  norms: LlamaLayerNormNames = { ln1: 'input_layernorm', ln2: 'post_attention_layernorm' },
+): { weights: WeightMap; tied: boolean } {
   const { dModel: d, dVocab: v, nHeads: n, nKvHeads: nkv, dHead: dh, dMlp } = config;
   const p = namePrefix(source, 'model.', 'embed_tokens.weight');
   const w: WeightMap = new Map();
@@ -188,7 +224,7 @@ export function llamaWeights(config: ModelConfig, source: TensorSource, attentio
   for (let l = 0; l < config.nLayers; l++) {
     const h = `${p}layers.${l}`;
     const b = `blocks.${l}`;
-    w.set(`${b}.ln1.w`, source.get(`${h}.input_layernorm.weight`, [d]));
+    w.set(`${b}.ln1.w`, source.get(`${h}.${norms.ln1}.weight`, [d]));
     // nn.Linear weights are [out, in]; out = head*dHead + j.
     w.set(`${b}.attn.W_Q`, linearToHeads(source.get(`${h}.self_attn.q_proj.weight`, [n * dh, d]), n, dh));
     w.set(`${b}.attn.W_K`, linearToHeads(source.get(`${h}.self_attn.k_proj.weight`, [nkv * dh, d]), nkv, dh));
@@ -202,7 +238,7 @@ export function llamaWeights(config: ModelConfig, source: TensorSource, attentio
     if (bK) w.set(`${b}.attn.b_K`, reshape(bK, [nkv, dh]));
     if (bV) w.set(`${b}.attn.b_V`, reshape(bV, [nkv, dh]));
     if (bO) w.set(`${b}.attn.b_O`, bO);
-    w.set(`${b}.ln2.w`, source.get(`${h}.post_attention_layernorm.weight`, [d]));
+    w.set(`${b}.ln2.w`, source.get(`${h}.${norms.ln2}.weight`, [d]));
     w.set(`${b}.mlp.W_gate`, transpose2d(source.get(`${h}.mlp.gate_proj.weight`, [dMlp, d])));
     w.set(`${b}.mlp.W_in`, transpose2d(source.get(`${h}.mlp.up_proj.weight`, [dMlp, d])));
     w.set(`${b}.mlp.W_out`, transpose2d(source.get(`${h}.mlp.down_proj.weight`, [d, dMlp])));
@@ -228,6 +264,8 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
     throw new LoadError(`${configPath}: unknown architecture (${describeArchitecture(raw)}); supported: ${SUPPORTED_HF_ARCHITECTURES}`);
   }
   const fields = new ConfigFields(raw, configPath);
+  const familyLoader = FAMILY_LOADERS[architecture];
+  if (familyLoader) return loadFamily(dir, configPath, fields, familyLoader);
   const config = checkedConfig(architecture === 'gpt2' ? gpt2Config(fields) : llamaConfig(fields), configPath);
   const { weights, tied } = withTensorSource(dir, (source) =>
     architecture === 'gpt2' ? gpt2Weights(config, source) : llamaWeights(config, source, fields.bool('attention_bias', false)));
@@ -240,4 +278,12 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
     source: dir,
     tokenizerPath: tokenizerJsonIn(dir),
   };
+}
+
+function loadFamily(dir: string, configPath: string, fields: ConfigFields, loader: FamilyLoader): LoadedCheckpoint {
+  const config = checkedConfig(loader.config(fields), configPath);
+  const { weights, tied } = withTensorSource(dir, (source) => loader.weights(config, source, fields));
+  config.tiedEmbeddings = tied;
+  checkWeights(config, weights, dir);
+  return { config, weights, format: loader.format, source: dir, tokenizerPath: tokenizerJsonIn(dir) };
 }

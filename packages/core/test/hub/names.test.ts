@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pathInside } from '../../src/hub/cache.ts';
-import { isSafeRepoPath, isValidRevision, parseHubName } from '../../src/hub/names.ts';
+import { isSafeRepoPath, isValidRevision, parseHubName, shortName } from '../../src/hub/names.ts';
 import { GPT2_COMMIT } from './fixtures.ts';
 
 describe('hub names', () => {
@@ -24,5 +24,11 @@ describe('hub names', () => {
     expect(() => pathInside('/cache/blobs', '/etc/passwd')).toThrow(/outside/);
     expect(() => pathInside('/cache/blobs', '.')).toThrow(/outside/);
     expect(pathInside('/cache/blobs', '..x')).toBe('/cache/blobs/..x');
+  });
+
+  it('short names for the Qwen3 and OLMo 2 checkpoints, in any case', () => {
+    expect(shortName('qwen3-0.6b')?.target).toEqual({ repo: 'Qwen/Qwen3-0.6B' });
+    expect(shortName('Qwen3-0.6B')?.name).toBe('qwen3-0.6b');
+    expect(shortName('OLMo-2-1B')?.target).toEqual({ repo: 'allenai/OLMo-2-0425-1B' });
   });
 });
