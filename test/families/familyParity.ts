@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
+import { hookShape, initBackend, loadModel, saveCheckpoint, type HookedTransformer } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RefTensor } from '../fixtures/checkpoints.ts';
 import { Rng, randomTokens } from '../fixtures/random.ts';
@@ -87,7 +87,10 @@ export function describeFamilyParity<F extends { dir: string }>(family: string, 
       compare('logits', { shape: logits.shape, data: logits.dataSync() }, reference.logits, worst);
       expect(model.hookNames()).toEqual([...reference.hooks.keys()]);
       expect(cache.names().slice().sort()).toEqual([...reference.hooks.keys()].sort());
-      for (const [hook, expected] of reference.hooks) compare(hook, arrays[hook], expected, worst);
+      for (const [hook, expected] of reference.hooks) {
+        expect(hookShape(model.config, hook, 2, 7), `hookShape of ${hook}`).toEqual(expected.shape);
+        compare(hook, arrays[hook], expected, worst);
+      }
       logits.dispose();
       cache.dispose();
       expect(tf.memory().numTensors, 'tensors left after disposing logits and cache').toBe(before);
@@ -124,6 +127,17 @@ export function describeFamilyParity<F extends { dir: string }>(family: string, 
         compare(`padded ${hook}`, arrays[hook], expected, worst, (index) => mask[index[0]][index[queryAxis]] === 1);
       }
       expect(worst.error, `worst at ${worst.where}`).toBeLessThan(TOLERANCE);
+    });
+
+    it("saved in hooklens' own format, it loads back with the same config and logits", async () => {
+      const dir = mkdtempSync(join(scratch, 'saved-'));
+      saveCheckpoint(dir, model.config, model.exportWeights());
+      const reloaded = await loadModel(dir, { engine: c.engine });
+      expect(reloaded.config).toEqual(model.config);
+      const [a, b] = [model.forward(tokens), reloaded.forward(tokens)];
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      tf.dispose([a, b]);
+      reloaded.dispose();
     });
 
     it('greedy generation with the key/value cache equals re-running without it, and the reference', async () => {
