@@ -129,6 +129,22 @@ export function describeFamilyParity<F extends { dir: string }>(family: string, 
       expect(worst.error, `worst at ${worst.where}`).toBeLessThan(TOLERANCE);
     });
 
+    it('an edit at attn.q_norm.hook_normalized reaches the scores: zero queries give uniform causal attention', () => {
+      const pattern = model.withHooks([['blocks.0.attn.q_norm.hook_normalized', (x) => tf.zerosLike(x)]], () => {
+        const { logits, cache } = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_pattern', 'blocks.0.attn.hook_rot_q'] });
+        const arrays = cache.toArrays();
+        logits.dispose();
+        cache.dispose();
+        expect(Array.from(arrays['blocks.0.attn.hook_rot_q'].data).every((x) => x === 0)).toBe(true);
+        return arrays['blocks.0.attn.hook_pattern'];
+      });
+      const [B, H, P] = pattern.shape;
+      const worst: Worst = { error: 0, where: '' };
+      const uniform = Float64Array.from({ length: B * H * P * P }, (_, i) => ((i % P) <= Math.floor(i / P) % P ? 1 / ((Math.floor(i / P) % P) + 1) : 0));
+      compare('pattern with zeroed queries', pattern, { shape: pattern.shape, data: uniform }, worst);
+      expect(worst.error, `worst at ${worst.where}`).toBeLessThan(1e-6);
+    });
+
     it("saved in hooklens' own format, it loads back with the same config and logits", async () => {
       const dir = mkdtempSync(join(scratch, 'saved-'));
       saveCheckpoint(dir, model.config, model.exportWeights());
