@@ -20,7 +20,7 @@ describeFamilyParity('qwen3', [
     make: (dir) => writeTinyQwen3(dir, { seed: 503, nKvHeads: 1, attentionBias: true, sharded: true, nLayers: 3, vocab: 61, headDim: 4 }),
     reference: qwen3Forward,
   },
-]);
+], { qkNorm: true });
 
 describe('qwen3 loader', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hooklens-qwen3-config-'));
