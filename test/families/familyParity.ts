@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
+import { hookShape, initBackend, loadModel, saveCheckpoint, type HookedTransformer } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RefTensor } from '../fixtures/checkpoints.ts';
 import { Rng, randomTokens } from '../fixtures/random.ts';
@@ -37,7 +37,7 @@ function compare(name: string, actual: { shape: number[]; data: ArrayLike<number
     const a = actual.data[i];
     const e = expected.data[i];
     const error = a === e ? 0 : Number.isNaN(a) ? Infinity : Math.abs(a - e);
-    if (error > worst.error) worst = Object.assign(worst, { error, where: `${name}[${index.join(',')}] model ${a} reference ${e}` });
+    if (error > worst.error) Object.assign(worst, { error, where: `${name}[${index.join(',')}] model ${a} reference ${e}` });
   }
 }
 
@@ -62,7 +62,7 @@ function argmax(values: ArrayLike<number>, from: number, count: number): number 
 }
 
 /** Registers the parity suite of each case on each engine. */
-export function describeFamilyParity<F extends { dir: string }>(family: string, cases: FamilyCase<F>[]): void {
+export function describeFamilyParity<F extends { dir: string }>(family: string, cases: FamilyCase<F>[], features: { qkNorm?: boolean } = {}): void {
   const scratch = mkdtempSync(join(tmpdir(), `hooklens-${family}-`));
   beforeAll(async () => { await initBackend(); });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -87,7 +87,10 @@ export function describeFamilyParity<F extends { dir: string }>(family: string, 
       compare('logits', { shape: logits.shape, data: logits.dataSync() }, reference.logits, worst);
       expect(model.hookNames()).toEqual([...reference.hooks.keys()]);
       expect(cache.names().slice().sort()).toEqual([...reference.hooks.keys()].sort());
-      for (const [hook, expected] of reference.hooks) compare(hook, arrays[hook], expected, worst);
+      for (const [hook, expected] of reference.hooks) {
+        expect(hookShape(model.config, hook, 2, 7), `hookShape of ${hook}`).toEqual(expected.shape);
+        compare(hook, arrays[hook], expected, worst);
+      }
       logits.dispose();
       cache.dispose();
       expect(tf.memory().numTensors, 'tensors left after disposing logits and cache').toBe(before);
@@ -124,6 +127,33 @@ export function describeFamilyParity<F extends { dir: string }>(family: string, 
         compare(`padded ${hook}`, arrays[hook], expected, worst, (index) => mask[index[0]][index[queryAxis]] === 1);
       }
       expect(worst.error, `worst at ${worst.where}`).toBeLessThan(TOLERANCE);
+    });
+
+    it.runIf(features.qkNorm)('an edit at attn.q_norm.hook_normalized reaches the scores: zero queries give uniform causal attention', () => {
+      const pattern = model.withHooks([['blocks.0.attn.q_norm.hook_normalized', (x) => tf.zerosLike(x)]], () => {
+        const { logits, cache } = model.runWithCache(tokens, { names: ['blocks.0.attn.hook_pattern', 'blocks.0.attn.hook_rot_q'] });
+        const arrays = cache.toArrays();
+        logits.dispose();
+        cache.dispose();
+        expect(Array.from(arrays['blocks.0.attn.hook_rot_q'].data).every((x) => x === 0)).toBe(true);
+        return arrays['blocks.0.attn.hook_pattern'];
+      });
+      const [B, H, P] = pattern.shape;
+      const worst: Worst = { error: 0, where: '' };
+      const uniform = Float64Array.from({ length: B * H * P * P }, (_, i) => ((i % P) <= Math.floor(i / P) % P ? 1 / ((Math.floor(i / P) % P) + 1) : 0));
+      compare('pattern with zeroed queries', pattern, { shape: pattern.shape, data: uniform }, worst);
+      expect(worst.error, `worst at ${worst.where}`).toBeLessThan(1e-6);
+    });
+
+    it("saved in hooklens' own format, it loads back with the same config and logits", async () => {
+      const dir = mkdtempSync(join(scratch, 'saved-'));
+      saveCheckpoint(dir, model.config, model.exportWeights());
+      const reloaded = await loadModel(dir, { engine: c.engine });
+      expect(reloaded.config).toEqual(model.config);
+      const [a, b] = [model.forward(tokens), reloaded.forward(tokens)];
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      tf.dispose([a, b]);
+      reloaded.dispose();
     });
 
     it('greedy generation with the key/value cache equals re-running without it, and the reference', async () => {

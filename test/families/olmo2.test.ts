@@ -23,7 +23,7 @@ describeFamilyParity('olmo2', [
     make: (dir) => writeTinyOlmo2(dir, { seed: 603, attentionBias: true, sharded: true, nLayers: 3, vocab: 61, dModel: 32, nHeads: 4, nKvHeads: 2, dMlp: 48 }),
     reference: olmo2Forward,
   },
-]);
+], { qkNorm: true });
 
 describe('olmo2 loader and tools', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hooklens-olmo2-config-'));

@@ -20,7 +20,7 @@ describeFamilyParity('qwen3', [
     make: (dir) => writeTinyQwen3(dir, { seed: 503, nKvHeads: 1, attentionBias: true, sharded: true, nLayers: 3, vocab: 61, headDim: 4 }),
     reference: qwen3Forward,
   },
-]);
+], { qkNorm: true });
 
 describe('qwen3 loader', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'hooklens-qwen3-config-'));
@@ -46,7 +46,13 @@ describe('qwen3 loader', () => {
     model.dispose();
   });
 
+  it("reads the rotary base from newer transformers' rope_parameters", () => {
+    const overrides = { rope_theta: undefined, rope_scaling: undefined, rope_parameters: { rope_type: 'default', rope_theta: 250000 } };
+    expect(loadCheckpoint(write({ seed: 516, configOverrides: overrides })).config.rotaryBase).toBe(250000);
+  });
+
   it.each([
+    [{ rope_parameters: { rope_type: 'yarn', factor: 4, rope_theta: 10000 } }, /"rope_parameters" has rope_type "yarn"; only "default"/],
     [{ num_key_value_heads: 3 }, /num_attention_heads \(4\) is not a multiple of num_key_value_heads \(3\)/],
     [{ head_dim: 0 }, /"head_dim" must be a positive integer/],
     [{ rope_scaling: { type: 'yarn', factor: 4 } }, /rope_scaling .* is not supported/],

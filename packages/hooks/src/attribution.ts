@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HookedTransformer } from '@hooklens/core';
-import { applyLnToStack, decomposeResid, logitAttrs, resolvePosition, stackHeadResults } from './cacheAnalysis.ts';
+import { applyLnToStack, attnOutputNorm, decomposeResid, logitAttrs, resolvePosition, slicePosition, stackHeadResults } from './cacheAnalysis.ts';
 import { ToolInputError } from './tokens.ts';
 
 export interface DirectLogitAttributionOptions {
@@ -66,7 +66,8 @@ export function directLogitAttribution(model: HookedTransformer, tokens: readonl
     if (id !== undefined && (!Number.isInteger(id) || id < 0 || id >= dVocab)) throw new ToolInputError(`${what} token id ${id} is out of range [0, ${dVocab})`);
   }
 
-  const wanted = /^(hook_embed|hook_pos_embed|blocks\.\d+\.(attn\.hook_result|hook_attn_out|hook_mlp_out)|ln_final\.hook_scale)$/;
+  // ln1.hook_scale: a post-norm model's heads and b_O go through ln1 at its cached scale (attnOutputNorm).
+  const wanted = /^(hook_embed|hook_pos_embed|blocks\.\d+\.(attn\.hook_result|hook_attn_out|hook_mlp_out|ln1\.hook_scale)|ln_final\.hook_scale)$/;
   const { logits, cache } = model.runWithCache([...tokens], { names: wanted });
   try {
     const values = tf.tidy(() => {
@@ -74,11 +75,14 @@ export function directLogitAttribution(model: HookedTransformer, tokens: readonl
       const at = { position };
       const layerStack = decomposeResid(model, cache, { ...at, applyLn: true });
       const headStack = stackHeadResults(model, cache, { ...at, applyLn: true });
-      // b_O as a [layers, 1, 1, d_model] stack, normalised like the components it belongs to.
+      // b_O as a [layers, 1, 1, d_model] stack (post-norm: [layers, batch, 1, d_model], through ln1 as the heads),
+      // normalised like the components it belongs to.
       const bO = tf.stack(Array.from({ length: nLayers }, (_, l) => {
         const name = `blocks.${l}.attn.b_O`;
-        return model.hasParameter(name) ? model.parameter<tf.Tensor1D>(name) : tf.zeros([dModel]);
-      })).reshape([nLayers, 1, 1, dModel]);
+        const bias: tf.Tensor = model.hasParameter(name) ? model.parameter<tf.Tensor1D>(name).reshape([1, 1, dModel]) : tf.zeros([1, 1, dModel]);
+        const norm = attnOutputNorm(model, cache, l);
+        return norm ? slicePosition(bias.mul(norm), position, 1) : bias;
+      })) as tf.Tensor4D;
       const biasStack = applyLnToStack(model, cache, bO, at);
       const logitRow = logits.slice([0, position, 0], [1, 1, dVocab]).reshape([dVocab]);
       const pick = (vector: tf.Tensor1D) => wrong === undefined ? vector.gather([answer]) : vector.gather([answer]).sub(vector.gather([wrong]));

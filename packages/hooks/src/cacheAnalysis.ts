@@ -119,7 +119,11 @@ export function decomposeResid(model: HookedTransformer, cache: ActivationCache,
 
 /**
  * Each head's output (hook_result, without b_O) as its own component: stack_head_results.
- * Needs `blocks.L.attn.hook_result` in the cache.
+ * Needs `blocks.L.attn.hook_result` in the cache. When ln1 normalises the attention output
+ * (normPlacement 'post', OLMo 2) each head's result goes through that RMSNorm linearised at
+ * its cached scale (result / ln1.hook_scale · ln1.w, so `blocks.L.ln1.hook_scale` must be
+ * cached too): what the head writes to the residual stream, summing with the layer's b_O
+ * term to hook_attn_out. TransformerLens returns the raw hook_result there.
  */
 export function stackHeadResults(model: HookedTransformer, cache: ActivationCache, options: StackHeadResultsOptions = {}): ResidualStack {
   const { nLayers, nHeads } = model.config;
@@ -127,15 +131,31 @@ export function stackHeadResults(model: HookedTransformer, cache: ActivationCach
   const labels: string[] = [];
   for (let l = 0; l < layer; l++) for (let h = 0; h < nHeads; h++) labels.push(`L${l}H${h}`);
   const results = Array.from({ length: layer }, (_, l) => cache.get<tf.Tensor4D>(`blocks.${l}.attn.hook_result`)); // [batch, pos, head, d_model]
+  const written = (result: tf.Tensor4D, l: number): tf.Tensor4D => {
+    const factor = attnOutputNorm(model, cache, l);
+    return factor ? result.mul(factor.expandDims(2)) : result;
+  };
   const batchPos = layer > 0 ? results[0].shape.slice(0, 2) : residualShape(model, cache).slice(0, 2);
   const stack = tf.tidy(() => {
     let stacked: tf.Tensor4D = layer === 0
       ? tf.zeros([0, batchPos[0], batchPos[1], model.config.dModel])
-      : tf.concat(results.map((result) => result.transpose([2, 0, 1, 3])), 0) as tf.Tensor4D; // [layer·head, batch, pos, d_model]
+      : tf.concat(results.map((result, l) => written(result, l).transpose([2, 0, 1, 3])), 0) as tf.Tensor4D; // [layer·head, batch, pos, d_model]
     if (options.position !== undefined) stacked = slicePosition(stacked, options.position, 2);
     return options.applyLn ? applyLnToStack(model, cache, stacked, { layer, position: options.position }) : stacked;
   });
   return { labels, stack };
+}
+
+/**
+ * ln1.w / ln1.hook_scale [batch, pos, d_model] for a layer whose ln1 normalises the attention
+ * output (normPlacement 'post'): the RMSNorm as the linear map it is at its cached scale, so
+ * the parts of the attention output go through it one by one and still sum. Undefined for a
+ * pre-norm model. A tensor the caller owns (call inside tf.tidy).
+ */
+export function attnOutputNorm(model: HookedTransformer, cache: ActivationCache, layer: number): tf.Tensor3D | undefined {
+  if (model.config.normPlacement !== 'post') return undefined;
+  const scale = cache.get<tf.Tensor3D>(`blocks.${layer}.ln1.hook_scale`); // [batch, pos, 1]
+  return model.parameter<tf.Tensor1D>(`blocks.${layer}.ln1.w`).div(scale) as tf.Tensor3D;
 }
 
 /**

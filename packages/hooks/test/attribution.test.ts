@@ -19,17 +19,23 @@ function modelLogitDifference(model: HookedTransformer, position: number, answer
 }
 
 /**
- * One head's direct effect by hand, in float64 from the cached hook_result: centre (LayerNorm),
- * divide by the cached final scale, times ln_final.w, dot W_U[:, answer] − W_U[:, wrong].
+ * One head's direct effect by hand, in float64 from the cached hook_result: (post-norm models:
+ * through ln1 at its cached scale, times ln1.w), centre (LayerNorm), divide by the cached final
+ * scale, times ln_final.w, dot W_U[:, answer] − W_U[:, wrong].
  */
 function headByHand(model: HookedTransformer, layer: number, head: number, position: number, answer: number, wrong: number): number {
   const { nHeads, dModel, dVocab, normType } = model.config;
-  const { logits, cache } = model.runWithCache([tokens], { names: [`blocks.${layer}.attn.hook_result`, 'ln_final.hook_scale'] });
+  const post = model.config.normPlacement === 'post';
+  const { logits, cache } = model.runWithCache([tokens], { names: [`blocks.${layer}.attn.hook_result`, 'ln_final.hook_scale', ...(post ? [`blocks.${layer}.ln1.hook_scale` as const] : [])] });
   const host = cache.toArrays();
   logits.dispose();
   cache.dispose();
   const offset = (position * nHeads + head) * dModel;
-  const x = Array.from(host[`blocks.${layer}.attn.hook_result`].data.subarray(offset, offset + dModel));
+  let x = Array.from(host[`blocks.${layer}.attn.hook_result`].data.subarray(offset, offset + dModel));
+  if (post) {
+    const ln1 = model.weights.get(`blocks.${layer}.ln1.w`)!.data;
+    x = x.map((v, d) => (v / host[`blocks.${layer}.ln1.hook_scale`].data[position]) * ln1[d]);
+  }
   const mean = normType === 'layernorm' ? sum(x) / dModel : 0;
   const scale = host['ln_final.hook_scale'].data[position];
   const w = model.weights.get('ln_final.w')!.data;
@@ -41,6 +47,7 @@ describe.each([
   ['GPT-2-like (LayerNorm, learned positions)', {}],
   ['llama-like (RMSNorm, rotary, GQA)', { normType: 'rmsnorm', positional: 'rotary', gatedMlp: true, actFn: 'silu', nKvHeads: 2 }],
   ['attention-only', { attnOnly: true }],
+  ['OLMo-2-like (norms after the sublayers, q/k norms)', { normType: 'rmsnorm', positional: 'rotary', gatedMlp: true, actFn: 'silu', qkNorm: 'full', normPlacement: 'post' }],
 ] as [string, Partial<ModelConfig>][])('directLogitAttribution on a %s model', (_label, overrides) => {
   it('embeddings + heads + MLPs + biases sum to the model\'s logit difference', () => {
     const model = randomModel({ ...overrides, nLayers: 3 }, 11);

@@ -1,7 +1,7 @@
 /**
  * Hugging Face checkpoint directories (config.json + model.safetensors, or a sharded
  * model.safetensors.index.json) for GPT-2 and Llama-shaped models, mapped onto the one
- * ModelConfig and the canonical WeightMap.
+ * ModelConfig and the canonical WeightMap; families with more to them have a file each in families/.
  */
 import { join } from 'node:path';
 import type { ModelConfig } from '../config.ts';
@@ -33,15 +33,20 @@ const FAMILY_ARCHITECTURES: Record<string, HuggingFaceArchitecture> = {
   Olmo2ForCausalLM: 'olmo2',
 };
 
-interface FamilyLoader {
+/** How one architecture's config.json and tensors become a ModelConfig and the canonical weights. */
+interface ArchitectureLoader {
   config(fields: ConfigFields): ModelConfig;
   weights(config: ModelConfig, source: TensorSource, fields: ConfigFields): { weights: WeightMap; tied: boolean };
   format: CheckpointFormat;
 }
 
-const FAMILY_LOADERS: Partial<Record<HuggingFaceArchitecture, FamilyLoader>> = {
-  qwen3: { config: qwen3Config, weights: (config, source, fields) => qwen3Weights(config, source, fields.bool('attention_bias', false)), format: 'huggingface-qwen3' },
-  olmo2: { config: olmo2Config, weights: (config, source, fields) => olmo2Weights(config, source, fields.bool('attention_bias', false)), format: 'huggingface-olmo2' },
+const attentionBias = (fields: ConfigFields) => fields.bool('attention_bias', false);
+
+const LOADERS: Record<HuggingFaceArchitecture, ArchitectureLoader> = {
+  gpt2: { config: gpt2Config, weights: (config, source) => gpt2Weights(config, source), format: 'huggingface-gpt2' },
+  llama: { config: llamaConfig, weights: (config, source, fields) => llamaWeights(config, source, attentionBias(fields)), format: 'huggingface-llama' },
+  qwen3: { config: qwen3Config, weights: (config, source, fields) => qwen3Weights(config, source, attentionBias(fields)), format: 'huggingface-qwen3' },
+  olmo2: { config: olmo2Config, weights: (config, source, fields) => olmo2Weights(config, source, attentionBias(fields)), format: 'huggingface-olmo2' },
 };
 
 export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel), Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM), '
@@ -252,7 +257,7 @@ export function llamaWeights(
 // ───────────────────────────── the directory ─────────────────────────────
 
 /**
- * Loads a Hugging Face GPT-2 or Llama checkpoint directory. `rawConfig` is config.json
+ * Loads a Hugging Face checkpoint directory of a supported architecture. `rawConfig` is config.json
  * already parsed (detection reads it); otherwise it is read here.
  */
 export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpoint {
@@ -263,24 +268,8 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
   if (!architecture) {
     throw new LoadError(`${configPath}: unknown architecture (${describeArchitecture(raw)}); supported: ${SUPPORTED_HF_ARCHITECTURES}`);
   }
+  const loader = LOADERS[architecture];
   const fields = new ConfigFields(raw, configPath);
-  const familyLoader = FAMILY_LOADERS[architecture];
-  if (familyLoader) return loadFamily(dir, configPath, fields, familyLoader);
-  const config = checkedConfig(architecture === 'gpt2' ? gpt2Config(fields) : llamaConfig(fields), configPath);
-  const { weights, tied } = withTensorSource(dir, (source) =>
-    architecture === 'gpt2' ? gpt2Weights(config, source) : llamaWeights(config, source, fields.bool('attention_bias', false)));
-  config.tiedEmbeddings = tied;
-  checkWeights(config, weights, dir);
-  return {
-    config,
-    weights,
-    format: architecture === 'gpt2' ? 'huggingface-gpt2' : 'huggingface-llama',
-    source: dir,
-    tokenizerPath: tokenizerJsonIn(dir),
-  };
-}
-
-function loadFamily(dir: string, configPath: string, fields: ConfigFields, loader: FamilyLoader): LoadedCheckpoint {
   const config = checkedConfig(loader.config(fields), configPath);
   const { weights, tied } = withTensorSource(dir, (source) => loader.weights(config, source, fields));
   config.tiedEmbeddings = tied;

@@ -8,10 +8,11 @@ import type { ModelConfig } from '../../config.ts';
 import type { ConfigFields, TensorSource } from '../checkpoint.ts';
 import { llamaConfig, llamaWeights } from '../huggingface.ts';
 import type { WeightMap } from '../../weights.ts';
-import { checkKeyValueHeads } from './llamaLike.ts';
+import { checkKeyValueHeads, rotaryBase } from './llamaLike.ts';
 
 /** Olmo2Config's default; llamaConfig's is Llama's 1e-6. */
 const OLMO2_DEFAULT_RMS_NORM_EPS = 1e-5;
+const OLMO2_DEFAULT_ROPE_THETA = 10000;
 
 export function olmo2Config(fields: ConfigFields): ModelConfig {
   checkKeyValueHeads(fields);
@@ -19,6 +20,7 @@ export function olmo2Config(fields: ConfigFields): ModelConfig {
     ...llamaConfig(fields),
     family: 'olmo2',
     eps: fields.number('rms_norm_eps', OLMO2_DEFAULT_RMS_NORM_EPS),
+    rotaryBase: rotaryBase(fields, OLMO2_DEFAULT_ROPE_THETA),
     qkNorm: 'full',
     normPlacement: 'post',
   };

@@ -4,23 +4,26 @@
  * head_dim of its own (Qwen3-0.6B: 16 heads of 128 in a hidden size of 1024).
  */
 import type { ModelConfig } from '../../config.ts';
-import type { ConfigFields, TensorSource } from '../checkpoint.ts';
+import { ConfigFields, type TensorSource } from '../checkpoint.ts';
 import { LoadError } from '../errors.ts';
 import { llamaConfig, llamaWeights } from '../huggingface.ts';
 import type { WeightMap } from '../../weights.ts';
-import { checkKeyValueHeads, contextWithinSlidingWindow } from './llamaLike.ts';
+import { checkKeyValueHeads, contextWithinSlidingWindow, rotaryBase } from './llamaLike.ts';
 
 // Qwen3Config's defaults for fields config.json may leave out (its head_dim is not hidden_size / heads).
 const QWEN3_DEFAULT_HEAD_DIM = 128;
 const QWEN3_DEFAULT_SLIDING_WINDOW = 4096;
 const QWEN3_DEFAULT_MAX_WINDOW_LAYERS = 28;
+const QWEN3_DEFAULT_ROPE_THETA = 10000;
 
 export function qwen3Config(fields: ConfigFields): ModelConfig {
   checkKeyValueHeads(fields);
   const dHead = fields.optionalInt('head_dim', QWEN3_DEFAULT_HEAD_DIM);
   const window = qwen3SlidingWindow(fields);
   return {
-    ...llamaConfig(fields),
+    // With head_dim filled in, llamaConfig needs no hidden_size / heads split (Qwen3's default is 128, not that).
+    ...llamaConfig(new ConfigFields({ ...fields.raw, head_dim: dHead }, fields.path)),
+    rotaryBase: rotaryBase(fields, QWEN3_DEFAULT_ROPE_THETA),
     family: 'qwen3',
     dHead,
     rotaryDim: dHead,
