@@ -11,7 +11,7 @@ export type ActivationFunction = 'gelu_new' | 'gelu' | 'relu' | 'silu';
  * original Meta / llama2.c convention. Each checkpoint keeps its own order.
  */
 export type RotaryPairing = 'half' | 'adjacent';
-export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens';
+export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'gptneox' | 'phi3';
 
 export interface ModelConfig {
   family: ModelFamily;
@@ -45,6 +45,11 @@ export interface ModelConfig {
    * stop at BOS: their training stories are delimited by BOS, and run.c stops there.
    */
   stopTokenIds?: readonly number[];
+  /**
+   * GPT-NeoX's parallel residual: attention and MLP both read resid_pre (through ln1 and ln2)
+   * and resid_post = resid_pre + attn_out + mlp_out, so there is no hook_resid_mid. Absent = sequential.
+   */
+  parallelResidual?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +72,10 @@ export function validateConfig(config: ModelConfig): ModelConfig {
   if (config.positional === 'rotary' && (config.rotaryDim <= 0 || config.rotaryDim > config.dHead || config.rotaryDim % 2 !== 0)) {
     throw new ConfigError(`config.rotaryDim (${config.rotaryDim}) must be even and at most dHead (${config.dHead})`);
   }
+  if (config.parallelResidual !== undefined && typeof config.parallelResidual !== 'boolean') {
+    throw new ConfigError(`config.parallelResidual must be true or false, got ${JSON.stringify(config.parallelResidual)}`);
+  }
+  if (config.parallelResidual && config.attnOnly) throw new ConfigError('config.parallelResidual needs an MLP, but config.attnOnly is true');
   if (!(config.eps > 0)) throw new ConfigError(`config.eps must be positive, got ${config.eps}`);
   return config;
 }

@@ -20,7 +20,7 @@ export const HOOKLENS_MODEL_TYPE = 'hooklens';
 type FieldKind = 'int' | 'intList' | 'number' | 'boolean' | { oneOf: readonly string[] };
 
 const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }> = {
-  family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens'] } },
+  family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens', 'gptneox', 'phi3'] } },
   dModel: { kind: 'int' },
   nLayers: { kind: 'int' },
   nHeads: { kind: 'int' },
@@ -44,6 +44,7 @@ const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }>
   eosTokenId: { kind: 'int', optional: true },
   padTokenId: { kind: 'int', optional: true },
   stopTokenIds: { kind: 'intList', optional: true },
+  parallelResidual: { kind: 'boolean', optional: true },
 };
 
 /** Checks a parsed `hooklens_config` field by field; errors name the field and the file. */

@@ -10,10 +10,12 @@ import { LoadError } from './errors.ts';
 import {
   activationFunction, checkedConfig, checkWeights, columnsToHeads, ConfigFields, isObject, linearToHeads,
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
-  type LoadedCheckpoint, type TensorSource,
+  type CheckpointFormat, type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
+import { gptNeoxConfig, gptNeoxWeights } from './families/gptneox.ts';
+import { phi3Config, phi3Weights } from './families/phi3.ts';
 
-export type HuggingFaceArchitecture = 'gpt2' | 'llama';
+export type HuggingFaceArchitecture = 'gpt2' | 'llama' | 'gptneox' | 'phi3';
 
 const GPT2_TYPES = new Set(['gpt2']);
 const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
@@ -21,7 +23,30 @@ const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
 const LLAMA_TYPES = new Set(['llama', 'mistral', 'qwen2']);
 const LLAMA_ARCHITECTURES = new Set(['LlamaForCausalLM', 'LlamaModel', 'MistralForCausalLM', 'Qwen2ForCausalLM']);
 
-export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel) and Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM)';
+/** The families with a file of their own under families/, by model_type and by architecture name. */
+const FAMILY_TYPES: Record<string, HuggingFaceArchitecture> = {
+  gpt_neox: 'gptneox',
+  phi3: 'phi3',
+};
+const FAMILY_ARCHITECTURES: Record<string, HuggingFaceArchitecture> = {
+  GPTNeoXForCausalLM: 'gptneox',
+  Phi3ForCausalLM: 'phi3',
+};
+
+interface FamilyLoader {
+  config(fields: ConfigFields): ModelConfig;
+  weights(config: ModelConfig, source: TensorSource, fields: ConfigFields): { weights: WeightMap; tied: boolean };
+  format: CheckpointFormat;
+}
+
+const FAMILY_LOADERS: Partial<Record<HuggingFaceArchitecture, FamilyLoader>> = {
+  // transformers' GPTNeoXConfig defaults attention_bias to true (Pythia has the biases).
+  gptneox: { config: gptNeoxConfig, weights: (config, source, fields) => gptNeoxWeights(config, source, fields.bool('attention_bias', true)), format: 'huggingface-gptneox' },
+  phi3: { config: phi3Config, weights: (config, source) => phi3Weights(config, source), format: 'huggingface-phi3' },
+};
+
+export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel), Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM), '
+  + 'GPT-NeoX / Pythia (model_type "gpt_neox" / GPTNeoXForCausalLM) and Phi-3 (model_type "phi3" / Phi3ForCausalLM)';
 
 /** Which supported architecture a parsed HF config.json describes, or undefined. */
 export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFaceArchitecture | undefined {
@@ -30,9 +55,12 @@ export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFa
   if (modelType !== undefined) {
     if (GPT2_TYPES.has(modelType)) return 'gpt2';
     if (LLAMA_TYPES.has(modelType)) return 'llama';
+    if (Object.hasOwn(FAMILY_TYPES, modelType)) return FAMILY_TYPES[modelType];
   }
   if (architectures.some((a) => GPT2_ARCHITECTURES.has(a))) return 'gpt2';
   if (architectures.some((a) => LLAMA_ARCHITECTURES.has(a))) return 'llama';
+  const family = architectures.find((a) => Object.hasOwn(FAMILY_ARCHITECTURES, a));
+  if (family !== undefined) return FAMILY_ARCHITECTURES[family];
   return undefined;
 }
 
@@ -120,7 +148,7 @@ export function llamaConfig(fields: ConfigFields): ModelConfig {
 }
 
 /** BOS, EOS and pad ids; a list of EOS ids (Llama 3: end of text and end of turn) makes each of them stop generation. */
-function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' | 'eosTokenId' | 'padTokenId' | 'stopTokenIds'> {
+export function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' | 'eosTokenId' | 'padTokenId' | 'stopTokenIds'> {
   const eos = fields.tokenIds('eos_token_id');
   return {
     bosTokenId: fields.tokenId('bos_token_id'),
@@ -133,7 +161,7 @@ function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' |
 // ───────────────────────────── weights ─────────────────────────────
 
 /** `transformer.` or `model.` when the checkpoint's names carry it, else ''. */
-function namePrefix(source: TensorSource, prefix: string, probe: string): string {
+export function namePrefix(source: TensorSource, prefix: string, probe: string): string {
   if (source.has(prefix + probe)) return prefix;
   if (source.has(probe)) return '';
   throw new LoadError(`${source.location}: missing tensor "${prefix}${probe}" (nor "${probe}")`);
@@ -228,6 +256,8 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
     throw new LoadError(`${configPath}: unknown architecture (${describeArchitecture(raw)}); supported: ${SUPPORTED_HF_ARCHITECTURES}`);
   }
   const fields = new ConfigFields(raw, configPath);
+  const familyLoader = FAMILY_LOADERS[architecture];
+  if (familyLoader) return loadFamily(dir, configPath, fields, familyLoader);
   const config = checkedConfig(architecture === 'gpt2' ? gpt2Config(fields) : llamaConfig(fields), configPath);
   const { weights, tied } = withTensorSource(dir, (source) =>
     architecture === 'gpt2' ? gpt2Weights(config, source) : llamaWeights(config, source, fields.bool('attention_bias', false)));
@@ -240,4 +270,12 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
     source: dir,
     tokenizerPath: tokenizerJsonIn(dir),
   };
+}
+
+function loadFamily(dir: string, configPath: string, fields: ConfigFields, loader: FamilyLoader): LoadedCheckpoint {
+  const config = checkedConfig(loader.config(fields), configPath);
+  const { weights, tied } = withTensorSource(dir, (source) => loader.weights(config, source, fields));
+  config.tiedEmbeddings = tied;
+  checkWeights(config, weights, dir);
+  return { config, weights, format: loader.format, source: dir, tokenizerPath: tokenizerJsonIn(dir) };
 }
