@@ -1,4 +1,4 @@
-import type { HookedTransformer } from '@hooklens/core';
+import type { HookedTransformer, ModelFamily } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
 import { openModel } from '../openModel.ts';
@@ -31,6 +31,17 @@ export const infoCommand: Command = {
   },
 };
 
+/** Readable names for families whose config name is not one already (shown beside it). */
+const FAMILY_NAMES: Partial<Record<ModelFamily, string>> = {
+  gptneox: 'GPT-NeoX / Pythia',
+  phi3: 'Phi-3',
+};
+
+function familyLine(family: ModelFamily): string {
+  const name = FAMILY_NAMES[family];
+  return name === undefined ? family : `${family} (${name})`;
+}
+
 /** Everything `info` reports, as plain data (the --json output). */
 export function describeModel(model: HookedTransformer, path: string, backend: string) {
   const c = model.config;
@@ -51,6 +62,7 @@ export function describeModel(model: HookedTransformer, path: string, backend: s
       positional: c.positional,
       actFn: c.attnOnly ? null : c.actFn,
       gatedMlp: c.gatedMlp,
+      parallelResidual: c.parallelResidual ?? false,
       attnOnly: c.attnOnly,
       tiedEmbeddings: c.tiedEmbeddings,
     },
@@ -70,7 +82,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
   const hooks = compactHookNames(info.hookNames);
   const rows: [string, string][] = [
     ['model', info.model],
-    ['family', info.family],
+    ['family', familyLine(info.family)],
     ['layers', String(a.nLayers)],
     ['d_model', String(a.dModel)],
     ['heads', String(a.nHeads)],
@@ -83,6 +95,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
     ['positional', `${a.positional}${rotary}`],
     ['activation', a.actFn ?? 'none'],
     ['tied embed', a.tiedEmbeddings ? 'yes' : 'no'],
+    ['residual', a.parallelResidual ? 'parallel (attention and MLP both read resid_pre; no resid_mid)' : 'sequential'],
     ['parameters', formatCount(info.parameters)],
     ['backend', info.backend],
     ['prepend BOS', info.defaultPrependBos ? 'yes (by default)' : 'no (by default)'],
