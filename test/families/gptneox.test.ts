@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '@hooklens/core';
+import { loadCheckpoint, loadModel, saveCheckpoint } from '@hooklens/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTinyGptNeox } from '../fixtures/gptneoxCheckpoint.ts';
 import { gptNeoxReference } from '../reference/gptneox64.ts';
@@ -85,6 +85,25 @@ describe('gptneox loader', () => {
   it('an untied checkpoint without embed_out is an error naming the tensor, not a silent tie', async () => {
     const dir = write({ tie_word_embeddings: false }, { tied: true });
     await expect(loadModel(dir, { engine: 'tfjs' })).rejects.toThrow(/embed_out\.weight/);
+  });
+
+  it('a hooklens checkpoint saved from it keeps the family and the parallel residual, with the same logits', async () => {
+    const loaded = loadCheckpoint(write({}));
+    const saved = join(scratch, 'saved-neox');
+    saveCheckpoint(saved, loaded.config, loaded.weights);
+    const original = await loadModel(loaded.source, { engine: 'tfjs' });
+    const reloaded = await loadModel(saved, { engine: 'tfjs' });
+    try {
+      expect(reloaded.config).toMatchObject({ family: 'gptneox', parallelResidual: true, rotaryDim: 4 });
+      const tokens = [[5, 9, 2, 33, 7]];
+      const [a, b] = [original.forward(tokens), reloaded.forward(tokens)];
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      a.dispose();
+      b.dispose();
+    } finally {
+      original.dispose();
+      reloaded.dispose();
+    }
   });
 
   it('an unknown model_type lists GPT-NeoX and Phi-3 among the supported', async () => {
