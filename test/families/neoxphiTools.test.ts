@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
 import { accumulatedResid, activationPatching, decomposeResid } from '@hooklens/hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { patchingWork } from '../../packages/ui/src/server/handlers/patching.ts';
 import { writeTinyGptNeox } from '../fixtures/gptneoxCheckpoint.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'hooklens-neox-tools-'));
@@ -47,5 +48,10 @@ describe('tools on a parallel-residual model', () => {
     cache.dispose();
     await expect(activationPatching(model, tokens[0], [4, 14, 15, 9, 26, 5], { kind: 'resid_mid', answer: 1, wrong: 2 }))
       .rejects.toThrow(/'resid_mid' does not exist in a parallel-residual model/);
+  });
+
+  it('the patching API answers 400 naming kinds for resid_mid', () => {
+    const request = { model: 'neox', clean: tokens[0], corrupted: [4, 14, 15, 9, 26, 5], answer: 1, wrong: 2, kinds: ['resid_pre' as const, 'resid_mid' as const] };
+    expect(() => patchingWork(model, request)).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/kinds: 'resid_mid' does not exist in a parallel-residual model/) }));
   });
 });
