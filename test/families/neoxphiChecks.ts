@@ -23,7 +23,6 @@ export interface FamilyCase {
   vocab: number;
   make: (dir: string) => FamilyFixture;
   reference: (fixture: FamilyFixture, tokens: number[][], options?: ReferenceOptions) => ReferenceResult;
-  /** Hook names the model must have beyond the reference's (none: the sets are equal). */
 }
 
 interface Worst {

@@ -54,6 +54,7 @@ describe('phi3 loader', () => {
 
   it.each([
     [{ rope_scaling: { type: 'longrope', short_factor: [1, 1], long_factor: [2, 2] } }, /rope_scaling .*longrope.* is not supported/],
+    [{ rope_theta: undefined, rope_parameters: { rope_type: 'longrope', rope_theta: 10000, short_factor: [1], long_factor: [2] } }, /rope_parameters\.rope_type "longrope" is not supported/],
     [{ partial_rotary_factor: 0.3 }, /"partial_rotary_factor" = 0\.3 gives a rotary dimension of 2\.4/],
     [{ partial_rotary_factor: 0.125 }, /"partial_rotary_factor" = 0\.125 gives a rotary dimension of 1 .*even/],
     [{ num_key_value_heads: 3, num_attention_heads: 4, hidden_size: 32 }, /num_attention_heads \(4\) is not a multiple of num_key_value_heads \(3\)/],
