@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
+import { hookShape, initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { greedyByRerunning } from '../../packages/core/test/greedyByRerunning.ts';
 import type { RefTensor } from '../fixtures/checkpoints.ts';
@@ -84,7 +84,7 @@ export function familyCase(scratch: string, { name, vocab, make, reference }: Fa
   });
   afterAll(() => model?.dispose());
 
-  it('every TransformerLens hook and the logits match the float64 reference; no tensors leak', () => {
+  it('every TransformerLens hook (names, shapes, values) and the logits match the float64 reference; no tensors leak', () => {
     const expected = reference(fixture, tokens);
     const before = tf.memory().numTensors;
     const { logits, cache } = model.runWithCache(tokens, { names: () => true });
@@ -93,7 +93,10 @@ export function familyCase(scratch: string, { name, vocab, make, reference }: Fa
     compare('logits', { shape: logits.shape, data: logits.dataSync() }, expected.logits, worst);
     expect(model.hookNames().slice().sort()).toEqual([...expected.hooks.keys()].sort());
     expect(cache.names().slice().sort()).toEqual([...expected.hooks.keys()].sort());
-    for (const [hook, value] of expected.hooks) compare(hook, arrays[hook], value, worst);
+    for (const [hook, value] of expected.hooks) {
+      compare(hook, arrays[hook], value, worst);
+      expect(hookShape(model.config, hook, 2, 7), `hookShape of ${hook}`).toEqual(value.shape);
+    }
     logits.dispose();
     cache.dispose();
     expect(tf.memory().numTensors, 'tensors left after disposing logits and cache').toBe(before);
