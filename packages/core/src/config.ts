@@ -11,7 +11,7 @@ export type ActivationFunction = 'gelu_new' | 'gelu' | 'relu' | 'silu';
  * original Meta / llama2.c convention. Each checkpoint keeps its own order.
  */
 export type RotaryPairing = 'half' | 'adjacent';
-export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'qwen3' | 'olmo2';
+export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'gptneox' | 'phi3' | 'qwen3' | 'olmo2';
 /**
  * RMSNorm of queries and keys after their projections (TransformerLens' attn.q_norm / attn.k_norm).
  * `head`: over d_head, each head on its own (Qwen3, Gemma 3). `full`: over the whole
@@ -31,6 +31,8 @@ export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = {
   llama: 'Llama',
   llama2c: 'llama2.c',
   hooklens: 'hooklens',
+  gptneox: 'GPT-NeoX / Pythia',
+  phi3: 'Phi-3',
   qwen3: 'Qwen3',
   olmo2: 'OLMo 2',
 };
@@ -71,6 +73,11 @@ export interface ModelConfig {
   qkNorm?: QkNorm;
   /** Absent = 'pre'. */
   normPlacement?: NormPlacement;
+  /**
+   * GPT-NeoX's parallel residual: attention and MLP both read resid_pre (through ln1 and ln2)
+   * and resid_post = resid_pre + attn_out + mlp_out, so there is no hook_resid_mid. Absent = sequential.
+   */
+  parallelResidual?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +107,10 @@ export function validateConfig(config: ModelConfig): ModelConfig {
   if (config.normPlacement !== undefined && config.normPlacement !== 'pre' && config.normPlacement !== 'post') {
     throw new ConfigError(`config.normPlacement must be 'pre' or 'post', got ${JSON.stringify(config.normPlacement)}`);
   }
+  if (config.parallelResidual !== undefined && typeof config.parallelResidual !== 'boolean') {
+    throw new ConfigError(`config.parallelResidual must be true or false, got ${JSON.stringify(config.parallelResidual)}`);
+  }
+  if (config.parallelResidual && config.attnOnly) throw new ConfigError('config.parallelResidual needs an MLP, but config.attnOnly is true');
   if (!(config.eps > 0)) throw new ConfigError(`config.eps must be positive, got ${config.eps}`);
   return config;
 }

@@ -74,6 +74,7 @@ export interface ApplyLnOptions extends PositionOption {
 export function accumulatedResid(model: HookedTransformer, cache: ActivationCache, options: AccumulatedResidOptions = {}): ResidualStack {
   const { nLayers, attnOnly } = model.config;
   const layer = checkLayer(options.layer ?? nLayers, nLayers);
+  if (options.includeMid && model.config.parallelResidual) throw new ToolInputError('includeMid: this model has a parallel residual (attention and MLP both read resid_pre), so there is no resid_mid');
   const names: HookName[] = [];
   const labels: string[] = [];
   for (let l = 0; l <= layer; l++) {

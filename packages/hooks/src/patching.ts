@@ -371,6 +371,7 @@ function planCells(model: HookedTransformer, kind: PatchKind, selection: Patchin
   const base = kind.replace(/_by_pos$/, '') as PositionPatchKind | HeadPatchKind;
   const byPosition = kind.endsWith('_by_pos');
   if (attnOnly && (base === 'resid_mid' || base === 'mlp_out')) throw new ToolInputError(`'${kind}' needs an MLP, but this model is attention-only`);
+  if (base === 'resid_mid' && model.config.parallelResidual) throw new ToolInputError(`'${kind}' does not exist in a parallel-residual model (attention and MLP both read resid_pre)`);
   const layers = checkIndices(selection.layers, nLayers, 'layer');
   const layerLabels = layers.map((layer) => `L${layer}`);
   const hook = (layer: number): HookName => `blocks.${layer}.${HOOK_SUFFIX[base]}`;

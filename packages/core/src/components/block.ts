@@ -7,7 +7,8 @@ import type { Norm } from './norm.ts';
 
 /**
  * A transformer block, its norms on the sublayer inputs (pre) or outputs (post, OLMo 2);
- * attention-only when it has no MLP.
+ * attention-only when it has no MLP. `parallelResidual` (GPT-NeoX): attention and MLP both
+ * read resid_pre and add to it together, with no resid_mid.
  */
 export class Block<T> {
   private readonly prefix: string;
@@ -20,6 +21,7 @@ export class Block<T> {
     readonly ln2: Norm<T> | undefined,
     readonly mlp: Mlp<T> | undefined,
     private readonly normPlacement: NormPlacement = 'pre',
+    private readonly parallelResidual = false,
   ) {
     this.prefix = `blocks.${layer}.`;
   }
@@ -30,8 +32,12 @@ export class Block<T> {
     const x = ctx.hook(`${p}hook_resid_pre`, residual); // [batch, pos, d_model]
     const attnOut = ctx.hook(`${p}hook_attn_out`, this.sublayer(this.ln1, x, ctx, (input) => this.attn.forward(input, ctx, inputs, cached))); // [batch, pos, d_model]
     if (!this.mlp || !this.ln2) return ctx.hook(`${p}hook_resid_post`, ops.add(x, attnOut));
-    const mid = ctx.hook(`${p}hook_resid_mid`, ops.add(x, attnOut)); // [batch, pos, d_model]
     const mlp = this.mlp;
+    if (this.parallelResidual) {
+      const parallelMlpOut = ctx.hook(`${p}hook_mlp_out`, this.sublayer(this.ln2, x, ctx, (input) => mlp.forward(input, ctx))); // [batch, pos, d_model]
+      return ctx.hook(`${p}hook_resid_post`, ops.add(ops.add(x, attnOut), parallelMlpOut)); // [batch, pos, d_model]
+    }
+    const mid = ctx.hook(`${p}hook_resid_mid`, ops.add(x, attnOut)); // [batch, pos, d_model]
     const mlpOut = ctx.hook(`${p}hook_mlp_out`, this.sublayer(this.ln2, mid, ctx, (input) => mlp.forward(input, ctx))); // [batch, pos, d_model]
     return ctx.hook(`${p}hook_resid_post`, ops.add(mid, mlpOut)); // [batch, pos, d_model]
   }

@@ -68,7 +68,7 @@ export class Transformer<T> {
         W_in: get(`${b}.mlp.W_in`), W_gate: optional(`${b}.mlp.W_gate`), W_out: get(`${b}.mlp.W_out`),
         b_in: optional(`${b}.mlp.b_in`), b_out: optional(`${b}.mlp.b_out`),
       });
-      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp, cfg.normPlacement);
+      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp, cfg.normPlacement, cfg.parallelResidual === true);
     });
     this.lnFinal = norm('ln_final');
     this.unembed = new Unembed(ops, get('unembed.W_U'), optional('unembed.b_U'));

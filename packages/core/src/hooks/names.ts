@@ -53,6 +53,7 @@ export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
   const present = ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
     if (suffix === 'attn.hook_rot_q' || suffix === 'attn.hook_rot_k') return config.positional === 'rotary';
     if (config.attnOnly && mlpSide.has(suffix)) return false;
+    if (suffix === 'hook_resid_mid') return !config.parallelResidual;
     if (suffix === 'mlp.hook_pre_linear') return config.gatedMlp;
     if (suffix.startsWith('attn.q_norm.') || suffix.startsWith('attn.k_norm.')) return config.qkNorm !== undefined;
     return true;

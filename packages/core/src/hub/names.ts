@@ -44,6 +44,12 @@ export const SHORT_NAMES: Readonly<Record<string, HubTarget>> = {
   stories110M: { repo: 'karpathy/tinyllamas', file: 'stories110M.bin', tokenizer: LLAMA2_TOKENIZER },
   TinyLlama: { repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0' },
   SmolLM: { repo: 'HuggingFaceTB/SmolLM-135M' },
+  'pythia-70m': { repo: 'EleutherAI/pythia-70m' },
+  'pythia-160m': { repo: 'EleutherAI/pythia-160m' },
+  'pythia-410m': { repo: 'EleutherAI/pythia-410m' },
+  'pythia-1b': { repo: 'EleutherAI/pythia-1b' },
+  'pythia-1.4b': { repo: 'EleutherAI/pythia-1.4b' },
+  'phi-3-mini': { repo: 'microsoft/Phi-3-mini-4k-instruct' },
   'qwen3-0.6b': { repo: 'Qwen/Qwen3-0.6B' },
   'olmo-2-1b': { repo: 'allenai/OLMo-2-0425-1B' },
 };

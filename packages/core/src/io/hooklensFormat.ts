@@ -20,7 +20,7 @@ export const HOOKLENS_MODEL_TYPE = 'hooklens';
 type FieldKind = 'int' | 'intList' | 'number' | 'boolean' | { oneOf: readonly string[] };
 
 const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }> = {
-  family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens', 'qwen3', 'olmo2'] } },
+  family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens', 'qwen3', 'olmo2', 'gptneox', 'phi3'] } },
   dModel: { kind: 'int' },
   nLayers: { kind: 'int' },
   nHeads: { kind: 'int' },
@@ -46,6 +46,7 @@ const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }>
   stopTokenIds: { kind: 'intList', optional: true },
   qkNorm: { kind: { oneOf: ['head', 'full'] }, optional: true },
   normPlacement: { kind: { oneOf: ['pre', 'post'] }, optional: true },
+  parallelResidual: { kind: 'boolean', optional: true },
 };
 
 /** Checks a parsed `hooklens_config` field by field; errors name the field and the file. */

@@ -12,10 +12,12 @@ import {
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
   type CheckpointFormat, type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
+import { gptNeoxConfig, gptNeoxWeights } from './families/gptneox.ts';
 import { olmo2Config, olmo2Weights } from './families/olmo2.ts';
+import { phi3Config, phi3Weights } from './families/phi3.ts';
 import { qwen3Config, qwen3Weights } from './families/qwen3.ts';
 
-export type HuggingFaceArchitecture = 'gpt2' | 'llama' | 'qwen3' | 'olmo2';
+export type HuggingFaceArchitecture = 'gpt2' | 'llama' | 'gptneox' | 'phi3' | 'qwen3' | 'olmo2';
 
 const GPT2_TYPES = new Set(['gpt2']);
 const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
@@ -25,10 +27,14 @@ const LLAMA_ARCHITECTURES = new Set(['LlamaForCausalLM', 'LlamaModel', 'MistralF
 
 /** The families with a file of their own under families/, by model_type and by architecture name. */
 const FAMILY_TYPES: Record<string, HuggingFaceArchitecture> = {
+  gpt_neox: 'gptneox',
+  phi3: 'phi3',
   qwen3: 'qwen3',
   olmo2: 'olmo2',
 };
 const FAMILY_ARCHITECTURES: Record<string, HuggingFaceArchitecture> = {
+  GPTNeoXForCausalLM: 'gptneox',
+  Phi3ForCausalLM: 'phi3',
   Qwen3ForCausalLM: 'qwen3',
   Olmo2ForCausalLM: 'olmo2',
 };
@@ -46,10 +52,14 @@ const LOADERS: Record<HuggingFaceArchitecture, ArchitectureLoader> = {
   gpt2: { config: gpt2Config, weights: (config, source) => gpt2Weights(config, source), format: 'huggingface-gpt2' },
   llama: { config: llamaConfig, weights: (config, source, fields) => llamaWeights(config, source, attentionBias(fields)), format: 'huggingface-llama' },
   qwen3: { config: qwen3Config, weights: (config, source, fields) => qwen3Weights(config, source, attentionBias(fields)), format: 'huggingface-qwen3' },
+  // transformers' GPTNeoXConfig defaults attention_bias to true (Pythia has the biases).
+  gptneox: { config: gptNeoxConfig, weights: (config, source, fields) => gptNeoxWeights(config, source, fields.bool('attention_bias', true)), format: 'huggingface-gptneox' },
+  phi3: { config: phi3Config, weights: (config, source) => phi3Weights(config, source), format: 'huggingface-phi3' },
   olmo2: { config: olmo2Config, weights: (config, source, fields) => olmo2Weights(config, source, attentionBias(fields)), format: 'huggingface-olmo2' },
 };
 
 export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel), Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM), '
+  + 'GPT-NeoX / Pythia (model_type "gpt_neox" / GPTNeoXForCausalLM), Phi-3 (model_type "phi3" / Phi3ForCausalLM), '
   + 'Qwen3 (model_type "qwen3" / Qwen3ForCausalLM) and OLMo 2 (model_type "olmo2" / Olmo2ForCausalLM)';
 
 /** Which supported architecture a parsed HF config.json describes, or undefined. */
@@ -152,7 +162,7 @@ export function llamaConfig(fields: ConfigFields): ModelConfig {
 }
 
 /** BOS, EOS and pad ids; a list of EOS ids (Llama 3: end of text and end of turn) makes each of them stop generation. */
-function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' | 'eosTokenId' | 'padTokenId' | 'stopTokenIds'> {
+export function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' | 'eosTokenId' | 'padTokenId' | 'stopTokenIds'> {
   const eos = fields.tokenIds('eos_token_id');
   return {
     bosTokenId: fields.tokenId('bos_token_id'),
@@ -165,7 +175,7 @@ function specialTokenIds(fields: ConfigFields): Pick<ModelConfig, 'bosTokenId' |
 // ───────────────────────────── weights ─────────────────────────────
 
 /** `transformer.` or `model.` when the checkpoint's names carry it, else ''. */
-function namePrefix(source: TensorSource, prefix: string, probe: string): string {
+export function namePrefix(source: TensorSource, prefix: string, probe: string): string {
   if (source.has(prefix + probe)) return prefix;
   if (source.has(probe)) return '';
   throw new LoadError(`${source.location}: missing tensor "${prefix}${probe}" (nor "${probe}")`);

@@ -25,6 +25,9 @@ export const patchingWork: ModelJob<PatchingRequest> = (model, request) => {
     const bad = kinds.find((kind) => kind === 'mlp_out' || kind === 'resid_mid');
     if (bad) throw new HttpError(400, `kinds: '${bad}' does not exist in an attention-only model`, { field: 'kinds' });
   }
+  if (model.config.parallelResidual && kinds.includes('resid_mid')) {
+    throw new HttpError(400, "kinds: 'resid_mid' does not exist in a parallel-residual model (attention and MLP both read resid_pre)", { field: 'kinds' });
+  }
   checkRange(request.layers, nLayers, 'layers');
   checkRange(request.heads, nHeads, 'heads');
   checkRange(request.positions, clean.length, 'positions');
