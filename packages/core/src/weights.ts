@@ -14,7 +14,9 @@ import type { ModelConfig } from './config.ts';
  *   blocks.l.attn.b_Q         [nHeads, dHead]                (optional)
  *   blocks.l.attn.b_K / b_V   [nKvHeads, dHead]              (optional)
  *   blocks.l.attn.b_O         [dModel]                       (optional)
+ *   blocks.l.ln1_post.w       [dModel]                       (sandwich norms only)
  *   blocks.l.ln2.w / .b       [dModel]                       (not attention-only)
+ *   blocks.l.ln2_post.w       [dModel]                       (sandwich norms, not attention-only)
  *   blocks.l.mlp.W_in         [dModel, dMlp]
  *   blocks.l.mlp.W_gate       [dModel, dMlp]                 (gated MLP only)
  *   blocks.l.mlp.b_in         [dMlp]                         (optional)
@@ -85,8 +87,10 @@ export function weightSpecs(config: ModelConfig): Map<string, WeightSpec> {
     add(`${b}.attn.b_K`, [nKvHeads, dHead], true);
     add(`${b}.attn.b_V`, [nKvHeads, dHead], true);
     add(`${b}.attn.b_O`, [dModel], true);
+    if (config.sandwichNorms) norm(`${b}.ln1_post`);
     if (config.attnOnly) continue;
     norm(`${b}.ln2`);
+    if (config.sandwichNorms) norm(`${b}.ln2_post`);
     add(`${b}.mlp.W_in`, [dModel, dMlp]);
     if (config.gatedMlp) add(`${b}.mlp.W_gate`, [dModel, dMlp]);
     add(`${b}.mlp.b_in`, [dMlp], true);

@@ -1,4 +1,4 @@
-import type { HookedTransformer } from '@hooklens/core';
+import type { HookedTransformer, ModelFamily } from '@hooklens/core';
 import type { Command } from './command.ts';
 import { MODEL_OPTIONS } from './modelOptions.ts';
 import { openModel } from '../openModel.ts';
@@ -30,6 +30,25 @@ export const infoCommand: Command = {
     }
   },
 };
+
+/** Readable names for families whose config name is not one already (shown beside it). */
+const FAMILY_NAMES: Partial<Record<ModelFamily, string>> = {
+  gemma2: 'Gemma 2',
+  gemma3: 'Gemma 3',
+};
+
+function familyLine(family: ModelFamily): string {
+  const name = FAMILY_NAMES[family];
+  return name === undefined ? family : `${family} (${name})`;
+}
+
+/** Sliding-window layers, when the model has any: how many, and their window. */
+function windowLine(config: HookedTransformer['config']): string | undefined {
+  const local = config.attnTypes?.filter((type) => type === 'local').length ?? 0;
+  if (local === 0) return undefined;
+  const base = config.rotaryBaseLocal === undefined ? '' : `, rotary base ${config.rotaryBaseLocal}`;
+  return `sliding window ${config.windowSize} on ${local} of ${config.nLayers} layers${base}`;
+}
 
 /** Everything `info` reports, as plain data (the --json output). */
 export function describeModel(model: HookedTransformer, path: string, backend: string) {
@@ -70,7 +89,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
   const hooks = compactHookNames(info.hookNames);
   const rows: [string, string][] = [
     ['model', info.model],
-    ['family', info.family],
+    ['family', familyLine(info.family)],
     ['layers', String(a.nLayers)],
     ['d_model', String(a.dModel)],
     ['heads', String(a.nHeads)],
@@ -83,6 +102,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
     ['positional', `${a.positional}${rotary}`],
     ['activation', a.actFn ?? 'none'],
     ['tied embed', a.tiedEmbeddings ? 'yes' : 'no'],
+    ...(windowLine(info.config) === undefined ? [] : [['local attn', windowLine(info.config)!] as [string, string]]),
     ['parameters', formatCount(info.parameters)],
     ['backend', info.backend],
     ['prepend BOS', info.defaultPrependBos ? 'yes (by default)' : 'no (by default)'],

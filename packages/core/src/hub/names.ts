@@ -44,6 +44,8 @@ export const SHORT_NAMES: Readonly<Record<string, HubTarget>> = {
   stories110M: { repo: 'karpathy/tinyllamas', file: 'stories110M.bin', tokenizer: LLAMA2_TOKENIZER },
   TinyLlama: { repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0' },
   SmolLM: { repo: 'HuggingFaceTB/SmolLM-135M' },
+  'gemma-2-2b': { repo: 'google/gemma-2-2b' },
+  'gemma-3-270m': { repo: 'google/gemma-3-270m' },
 };
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

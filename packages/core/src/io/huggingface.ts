@@ -12,8 +12,9 @@ import {
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
   type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
+import { GEMMA2_ARCHITECTURES, GEMMA2_TYPES, GEMMA3_ARCHITECTURES, GEMMA3_TYPES, gemmaConfig, gemmaTextFields, gemmaWeights, type GemmaFamily } from './families/gemma.ts';
 
-export type HuggingFaceArchitecture = 'gpt2' | 'llama';
+export type HuggingFaceArchitecture = 'gpt2' | 'llama' | GemmaFamily;
 
 const GPT2_TYPES = new Set(['gpt2']);
 const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
@@ -21,7 +22,8 @@ const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
 const LLAMA_TYPES = new Set(['llama', 'mistral', 'qwen2']);
 const LLAMA_ARCHITECTURES = new Set(['LlamaForCausalLM', 'LlamaModel', 'MistralForCausalLM', 'Qwen2ForCausalLM']);
 
-export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel) and Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM)';
+export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel), Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM)'
+  + ', Gemma 2 (model_type "gemma2" / Gemma2ForCausalLM), Gemma 3 (model_type "gemma3_text" / Gemma3ForCausalLM)';
 
 /** Which supported architecture a parsed HF config.json describes, or undefined. */
 export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFaceArchitecture | undefined {
@@ -30,9 +32,13 @@ export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFa
   if (modelType !== undefined) {
     if (GPT2_TYPES.has(modelType)) return 'gpt2';
     if (LLAMA_TYPES.has(modelType)) return 'llama';
+    if (GEMMA2_TYPES.has(modelType)) return 'gemma2';
+    if (GEMMA3_TYPES.has(modelType)) return 'gemma3';
   }
   if (architectures.some((a) => GPT2_ARCHITECTURES.has(a))) return 'gpt2';
   if (architectures.some((a) => LLAMA_ARCHITECTURES.has(a))) return 'llama';
+  if (architectures.some((a) => GEMMA2_ARCHITECTURES.has(a))) return 'gemma2';
+  if (architectures.some((a) => GEMMA3_ARCHITECTURES.has(a))) return 'gemma3';
   return undefined;
 }
 
@@ -227,6 +233,7 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
   if (!architecture) {
     throw new LoadError(`${configPath}: unknown architecture (${describeArchitecture(raw)}); supported: ${SUPPORTED_HF_ARCHITECTURES}`);
   }
+  if (architecture === 'gemma2' || architecture === 'gemma3') return loadGemma(dir, new ConfigFields(raw, configPath), architecture);
   const fields = new ConfigFields(raw, configPath);
   const config = checkedConfig(architecture === 'gpt2' ? gpt2Config(fields) : llamaConfig(fields), configPath);
   const { weights, tied } = withTensorSource(dir, (source) =>
@@ -240,4 +247,12 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
     source: dir,
     tokenizerPath: tokenizerJsonIn(dir),
   };
+}
+
+function loadGemma(dir: string, fields: ConfigFields, family: GemmaFamily): LoadedCheckpoint {
+  const config = checkedConfig(gemmaConfig(gemmaTextFields(fields), family), fields.path);
+  const { weights, tied } = withTensorSource(dir, (source) => gemmaWeights(config, source));
+  config.tiedEmbeddings = tied;
+  checkWeights(config, weights, dir);
+  return { config, weights, format: `huggingface-${family}`, source: dir, tokenizerPath: tokenizerJsonIn(dir) };
 }
