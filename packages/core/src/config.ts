@@ -12,6 +12,12 @@ export type ActivationFunction = 'gelu_new' | 'gelu' | 'relu' | 'silu';
  */
 export type RotaryPairing = 'half' | 'adjacent';
 export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'gemma2' | 'gemma3';
+/**
+ * RMSNorm of queries and keys after their projections (TransformerLens' attn.q_norm / attn.k_norm).
+ * `head`: over d_head, each head on its own (Qwen3, Gemma 3). `full`: over the whole
+ * projection, n_heads·d_head for queries and n_kv_heads·d_head for keys (OLMo 2).
+ */
+export type QkNorm = 'head' | 'full';
 /** TransformerLens' attn_types: a local layer attends only to the last `windowSize` positions. */
 export type AttentionType = 'global' | 'local';
 
@@ -47,6 +53,8 @@ export interface ModelConfig {
    * stop at BOS: their training stories are delimited by BOS, and run.c stops there.
    */
   stopTokenIds?: readonly number[];
+  /** q/k norms after the projections, before rotary; absent = none. */
+  qkNorm?: QkNorm;
   /** Gemma 2/3: RMSNorms ln1_post / ln2_post on the attention and MLP outputs, before hook_attn_out / hook_mlp_out (TL use_normalization_before_and_after). */
   sandwichNorms?: boolean;
   /** Multiplies the token embedding before hook_embed (Gemma: √d_model in the compute dtype, as Hugging Face does). */
@@ -85,6 +93,10 @@ export function validateConfig(config: ModelConfig): ModelConfig {
   if (config.positional === 'rotary' && (config.rotaryDim <= 0 || config.rotaryDim > config.dHead || config.rotaryDim % 2 !== 0)) {
     throw new ConfigError(`config.rotaryDim (${config.rotaryDim}) must be even and at most dHead (${config.dHead})`);
   }
+  if (config.qkNorm !== undefined && config.qkNorm !== 'head' && config.qkNorm !== 'full') {
+    throw new ConfigError(`config.qkNorm must be 'head' or 'full', got ${JSON.stringify(config.qkNorm)}`);
+  }
+  if (config.qkNorm !== undefined && config.normType !== 'rmsnorm') throw new ConfigError(`config.qkNorm needs normType 'rmsnorm', got '${config.normType}'`);
   if (!(config.eps > 0)) throw new ConfigError(`config.eps must be positive, got ${config.eps}`);
   validateGemmaFields(config);
   return config;

@@ -14,6 +14,8 @@ import type { ModelConfig } from './config.ts';
  *   blocks.l.attn.b_Q         [nHeads, dHead]                (optional)
  *   blocks.l.attn.b_K / b_V   [nKvHeads, dHead]              (optional)
  *   blocks.l.attn.b_O         [dModel]                       (optional)
+ *   blocks.l.attn.q_norm.w    [dHead] (qkNorm 'head') or [nHeads·dHead] ('full')
+ *   blocks.l.attn.k_norm.w    [dHead] (qkNorm 'head') or [nKvHeads·dHead] ('full')
  *   blocks.l.ln1_post.w       [dModel]                       (sandwich norms only)
  *   blocks.l.ln2.w / .b       [dModel]                       (not attention-only)
  *   blocks.l.ln2_post.w       [dModel]                       (sandwich norms, not attention-only)
@@ -87,6 +89,10 @@ export function weightSpecs(config: ModelConfig): Map<string, WeightSpec> {
     add(`${b}.attn.b_K`, [nKvHeads, dHead], true);
     add(`${b}.attn.b_V`, [nKvHeads, dHead], true);
     add(`${b}.attn.b_O`, [dModel], true);
+    if (config.qkNorm) {
+      add(`${b}.attn.q_norm.w`, [config.qkNorm === 'head' ? dHead : nHeads * dHead]);
+      add(`${b}.attn.k_norm.w`, [config.qkNorm === 'head' ? dHead : nKvHeads * dHead]);
+    }
     if (config.sandwichNorms) norm(`${b}.ln1_post`);
     if (config.attnOnly) continue;
     norm(`${b}.ln2`);

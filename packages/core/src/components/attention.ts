@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config.ts';
 import type { HookContext, Ops } from '../engine/ops.ts';
+import type { Norm } from './norm.ts';
 import type { Rotary } from './rotary.ts';
 
 export interface AttentionWeights<T> {
@@ -59,6 +60,8 @@ export class Attention<T> {
     private readonly fused: FusedAttentionWeights<T> | undefined,
     private readonly fuse: () => FusedAttentionWeights<T>,
     private readonly keyValueStore?: KeyValueStore<T>,
+    /** `attn.q_norm` / `attn.k_norm` when config.qkNorm is set. */
+    readonly qkNorms?: { q: Norm<T>; k: Norm<T> },
   ) {
     this.prefix = `blocks.${layer}.attn.`;
     this.local = config.attnTypes?.[layer] === 'local';
@@ -76,6 +79,12 @@ export class Attention<T> {
     let q = ctx.hook(`${p}hook_q`, ops.reshape(qFlat, [batch, pos, nHeads, dHead])); // [batch, pos, head, d_head]
     let k = ctx.hook(`${p}hook_k`, ops.reshape(kFlat, [batch, pos, nKvHeads, dHead])); // [batch, pos, kv_head, d_head]
     let v = ctx.hook(`${p}hook_v`, ops.reshape(vFlat, [batch, pos, nKvHeads, dHead])); // [batch, pos, kv_head, d_head]
+    if (this.qkNorms) {
+      // As TransformerLens 3 does: hook_q / hook_k hold the raw projections, the norms come
+      // after them and before rotary (so hook_rot_q / hook_rot_k and the cached keys are normed).
+      q = this.normalizeHeads(this.qkNorms.q, q, ctx);
+      k = this.normalizeHeads(this.qkNorms.k, k, ctx);
+    }
     if (this.rotary) {
       q = ctx.hook(`${p}hook_rot_q`, this.rotary.apply(q, inputs.positions)); // [batch, pos, head, d_head]
       k = ctx.hook(`${p}hook_rot_k`, this.rotary.apply(k, inputs.positions)); // [batch, pos, kv_head, d_head]
@@ -107,6 +116,14 @@ export class Attention<T> {
       out = ops.reshape(ops.matMul(ops.reshape(z, [batch * pos, nHeads * dHead]), fused.output), [batch, pos, dModel]);
     }
     return this.weights.b_O ? ops.add(out, this.weights.b_O) : out;
+  }
+
+  /** x [batch, pos, heads, d_head] through a q/k norm over each head's d_head, or over all heads at once. */
+  private normalizeHeads(norm: Norm<T>, x: T, ctx: HookContext<T>): T {
+    if (this.config.qkNorm === 'head') return norm.forward(x, ctx);
+    const ops = this.ops;
+    const [batch, pos, heads, dHead] = ops.shape(x);
+    return ops.reshape(norm.forward(ops.reshape(x, [batch, pos, heads * dHead]), ctx), [batch, pos, heads, dHead]);
   }
 }
 

@@ -2,8 +2,8 @@ import type { NormType } from '../config.ts';
 import type { HookContext, Ops } from '../engine/ops.ts';
 
 /**
- * LayerNorm or RMSNorm with TransformerLens' hook semantics: `hook_scale` is
- * [batch, pos, 1]; a LayerNorm's `hook_normalized` is after weight and bias, an
+ * LayerNorm or RMSNorm over the last axis with TransformerLens' hook semantics: `hook_scale`
+ * is [batch, pos, 1] ([batch, pos, head, 1] for a q/k norm over d_head); a LayerNorm's `hook_normalized` is after weight and bias, an
  * RMSNorm's is before its weight.
  */
 export class Norm<T> {

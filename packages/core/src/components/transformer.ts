@@ -68,7 +68,8 @@ export class Transformer<T> {
         b_Q: optional(`${b}.attn.b_Q`), b_K: optional(`${b}.attn.b_K`), b_V: optional(`${b}.attn.b_V`), b_O: optional(`${b}.attn.b_O`),
       };
       const layerRotary = cfg.attnTypes?.[layer] === 'local' ? rotaryLocal : rotary;
-      const attention = new Attention(ops, cfg, layer, weights, layerRotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore);
+      const qkNorms = cfg.qkNorm ? { q: norm(`${b}.attn.q_norm`), k: norm(`${b}.attn.k_norm`) } : undefined;
+      const attention = new Attention(ops, cfg, layer, weights, layerRotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore, qkNorms);
       const mlp = cfg.attnOnly ? undefined : new Mlp(ops, cfg, layer, {
         W_in: get(`${b}.mlp.W_in`), W_gate: optional(`${b}.mlp.W_gate`), W_out: get(`${b}.mlp.W_out`),
         b_in: optional(`${b}.mlp.b_in`), b_out: optional(`${b}.mlp.b_out`),

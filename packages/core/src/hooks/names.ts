@@ -6,6 +6,7 @@ const ALL_BLOCK_HOOK_SUFFIXES = [
   'hook_resid_pre',
   'ln1.hook_scale', 'ln1.hook_normalized',
   'attn.hook_q', 'attn.hook_k', 'attn.hook_v',
+  'attn.q_norm.hook_scale', 'attn.q_norm.hook_normalized', 'attn.k_norm.hook_scale', 'attn.k_norm.hook_normalized',
   'attn.hook_rot_q', 'attn.hook_rot_k',
   'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result',
   'ln1_post.hook_scale', 'ln1_post.hook_normalized',
@@ -56,6 +57,7 @@ export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
     if (suffix === 'attn.hook_rot_q' || suffix === 'attn.hook_rot_k') return config.positional === 'rotary';
     if (config.attnOnly && mlpSide.has(suffix)) return false;
     if (suffix === 'mlp.hook_pre_linear') return config.gatedMlp;
+    if (suffix.startsWith('attn.q_norm.') || suffix.startsWith('attn.k_norm.')) return config.qkNorm !== undefined;
     return true;
   });
 }
@@ -83,6 +85,13 @@ export function hookShape(config: ModelConfig, name: string, batch: number, posi
       return [batch, positions, nHeads, dHead];
     case 'attn.hook_k': case 'attn.hook_v': case 'attn.hook_rot_k':
       return [batch, positions, nKvHeads, dHead];
+    // q/k norms over d_head keep the head axis; over the whole projection they see [batch, pos, width].
+    case 'attn.q_norm.hook_scale': case 'attn.k_norm.hook_scale':
+      return config.qkNorm === 'head' ? [batch, positions, suffix.startsWith('attn.q') ? nHeads : nKvHeads, 1] : [batch, positions, 1];
+    case 'attn.q_norm.hook_normalized':
+      return config.qkNorm === 'head' ? [batch, positions, nHeads, dHead] : [batch, positions, nHeads * dHead];
+    case 'attn.k_norm.hook_normalized':
+      return config.qkNorm === 'head' ? [batch, positions, nKvHeads, dHead] : [batch, positions, nKvHeads * dHead];
     case 'attn.hook_attn_scores': case 'attn.hook_pattern':
       return [batch, nHeads, positions, positions];
     case 'attn.hook_result':

@@ -44,6 +44,7 @@ const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }>
   eosTokenId: { kind: 'int', optional: true },
   padTokenId: { kind: 'int', optional: true },
   stopTokenIds: { kind: 'intList', optional: true },
+  qkNorm: { kind: { oneOf: ['head', 'full'] }, optional: true },
   sandwichNorms: { kind: 'boolean', optional: true },
   embedScale: { kind: 'number', optional: true },
   attnScale: { kind: 'number', optional: true },

@@ -119,6 +119,7 @@ export function gemmaConfig(fields: ConfigFields, family: GemmaFamily): ModelCon
     attnTypes,
     windowSize: attnTypes.includes('local') ? fields.int('sliding_window') : undefined,
     rotaryBaseLocal: bases.local,
+    ...(family === 'gemma3' && { qkNorm: 'head' as const }),
   };
 }
 
@@ -149,6 +150,10 @@ export function gemmaWeights(config: ModelConfig, source: TensorSource): { weigh
     w.set(`${b}.attn.W_K`, linearToHeads(source.get(`${h}.self_attn.k_proj.weight`, [nkv * dh, d]), nkv, dh));
     w.set(`${b}.attn.W_V`, linearToHeads(source.get(`${h}.self_attn.v_proj.weight`, [nkv * dh, d]), nkv, dh));
     w.set(`${b}.attn.W_O`, linearToHeadsOut(source.get(`${h}.self_attn.o_proj.weight`, [d, n * dh]), n, dh));
+    if (config.qkNorm === 'head') {
+      w.set(`${b}.attn.q_norm.w`, norm(`${h}.self_attn.q_norm.weight`, dh));
+      w.set(`${b}.attn.k_norm.w`, norm(`${h}.self_attn.k_norm.weight`, dh));
+    }
     w.set(`${b}.ln1_post.w`, norm(`${h}.post_attention_layernorm.weight`));
     w.set(`${b}.ln2.w`, norm(`${h}.pre_feedforward_layernorm.weight`));
     w.set(`${b}.ln2_post.w`, norm(`${h}.post_feedforward_layernorm.weight`));
