@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCheckpoint } from '@hooklens/core';
+import { loadCheckpoint, saveCheckpoint } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinyGemma, type TinyGemmaOptions } from '../fixtures/gemmaCheckpoint.ts';
 import { describeGemmaParity } from './gemmaParity.ts';
@@ -57,5 +57,15 @@ describe('Gemma 3 loader', () => {
     expect(() => loadCheckpoint(dir)).toThrow(/needs a "text_config" object/);
     const wide = write({ family: 'gemma3', seed: 1416, configOverrides: { head_dim: 4 } });
     expect(() => loadCheckpoint(wide)).toThrow(/"model\.layers\.0\.self_attn\.q_proj\.weight" has shape \[32, 16\], expected \[16, 16\]/);
+  });
+
+  it('a hooklens checkpoint saved from it keeps every Gemma field', () => {
+    const loaded = loadCheckpoint(write({ family: 'gemma3', seed: 1417, nLayers: 7, configOverrides: { attn_logit_softcapping: 1.5, final_logit_softcapping: 2.5 } }));
+    const dir = mkdtempSync(join(scratch, 'saved-'));
+    saveCheckpoint(dir, loaded.config, loaded.weights);
+    const again = loadCheckpoint(dir);
+    expect(again.format).toBe('hooklens');
+    expect(again.config).toEqual(loaded.config);
+    expect([...again.weights.keys()].sort()).toEqual([...loaded.weights.keys()].sort());
   });
 });
