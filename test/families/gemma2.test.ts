@@ -33,14 +33,18 @@ describe('Gemma 2 loader', () => {
       attnTypes: ['local', 'global', 'local', 'global'], windowSize: 3, tiedEmbeddings: true, rotaryBase: 10000,
     });
     expect(config.rotaryBaseLocal).toBeUndefined();
-    // (1 + w) is added at load, as TransformerLens' conversion does.
-    expect(weights.has('blocks.0.ln1_post.w') && weights.has('blocks.3.ln2_post.w')).toBe(true);
+    expect(loadCheckpoint(write({ family: 'gemma2', seed: 1410, configOverrides: { sliding_window: undefined, sliding_window_size: 5 } })).config.windowSize).toBe(5);
+    // Gemma's x̂·(1 + w) becomes an ordinary RMSNorm weight at load, as TransformerLens' conversion does.
+    const fixture = writeTinyGemma(mkdtempSync(join(scratch, 'norms-')), { family: 'gemma2', seed: 1410, nLayers: 4 });
+    const stored = fixture.hf.get('model.layers.3.post_feedforward_layernorm.weight')!.data;
+    expect(Array.from(weights.get('blocks.3.ln2_post.w')!.data)).toEqual(Array.from(stored, (w) => Math.fround(w + 1)));
+    expect(weights.get('blocks.0.ln1_post.w')!.data[0]).toBe(Math.fround(fixture.hf.get('model.layers.0.post_attention_layernorm.weight')!.data[0] + 1));
   });
 
   it.each([
     [{ num_key_value_heads: 3 }, /num_attention_heads \(4\) is not a multiple of num_key_value_heads \(3\)/],
     [{ layer_types: ['sliding_attention'] }, /"layer_types" must be a list of 2 .*num_hidden_layers/],
-    [{ sliding_window: undefined }, /missing required field "sliding_window"/],
+    [{ sliding_window: undefined }, /missing required field "sliding_window" \(or "sliding_window_size"\)/],
     [{ attn_logit_softcapping: -1 }, /"attn_logit_softcapping" must be a positive number or null/],
     [{ final_logit_softcapping: 'big' }, /"final_logit_softcapping" must be a number/],
     [{ query_pre_attn_scalar: 0 }, /"query_pre_attn_scalar" must be a positive number/],

@@ -32,6 +32,8 @@ describe('Gemma 3 loader', () => {
       family: 'gemma3', qkNorm: 'head', sandwichNorms: true, rotaryBase: 1_000_000, rotaryBaseLocal: 10000, windowSize: 3,
       attnTypes: ['local', 'local', 'local', 'local', 'local', 'global', 'local'],
     });
+    const underscored = loadCheckpoint(write({ family: 'gemma3', seed: 1412, nLayers: 4, configOverrides: { sliding_window_pattern: undefined, _sliding_window_pattern: 2 } })).config;
+    expect(underscored.attnTypes).toEqual(['local', 'global', 'local', 'global']);
     expect(config.attnScoresSoftCap).toBeUndefined();
     expect(config.outputLogitsSoftCap).toBeUndefined();
     // transformers 5 writes the bases per layer type under rope_parameters.

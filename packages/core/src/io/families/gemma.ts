@@ -38,7 +38,9 @@ function attentionTypes(fields: ConfigFields, family: GemmaFamily, nLayers: numb
     return raw.map((type) => (type === 'sliding_attention' ? 'local' : 'global'));
   }
   // Gemma 2: every other layer local, from layer 0; Gemma 3: sliding_window_pattern - 1 local, then one global.
-  const pattern = family === 'gemma2' ? 2 : fields.optionalInt('sliding_window_pattern', 6);
+  // Newer Gemma 3 configs keep the pattern as `_sliding_window_pattern` beside layer_types.
+  const patternKey = fields.has('sliding_window_pattern') ? 'sliding_window_pattern' : '_sliding_window_pattern';
+  const pattern = family === 'gemma2' ? 2 : fields.optionalInt(patternKey, 6);
   return Array.from({ length: nLayers }, (_, layer) => ((layer + 1) % pattern !== 0 ? 'local' : 'global'));
 }
 
@@ -117,7 +119,8 @@ export function gemmaConfig(fields: ConfigFields, family: GemmaFamily): ModelCon
     attnScoresSoftCap: optionalPositive('attn_logit_softcapping'),
     outputLogitsSoftCap: optionalPositive('final_logit_softcapping'),
     attnTypes,
-    windowSize: attnTypes.includes('local') ? fields.int('sliding_window') : undefined,
+    // Early Gemma 2 configs name it sliding_window_size.
+    windowSize: attnTypes.includes('local') ? fields.int('sliding_window', 'sliding_window_size') : undefined,
     rotaryBaseLocal: bases.local,
     ...(family === 'gemma3' && { qkNorm: 'head' as const }),
   };
