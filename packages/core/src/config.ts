@@ -11,7 +11,7 @@ export type ActivationFunction = 'gelu_new' | 'gelu' | 'relu' | 'silu';
  * original Meta / llama2.c convention. Each checkpoint keeps its own order.
  */
 export type RotaryPairing = 'half' | 'adjacent';
-export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'gptneox' | 'phi3' | 'qwen3' | 'olmo2';
+export type ModelFamily = 'gpt2' | 'llama' | 'llama2c' | 'hooklens' | 'gptneox' | 'phi3' | 'qwen3' | 'olmo2' | 'gemma2' | 'gemma3';
 /**
  * RMSNorm of queries and keys after their projections (TransformerLens' attn.q_norm / attn.k_norm).
  * `head`: over d_head, each head on its own (Qwen3, Gemma 3). `full`: over the whole
@@ -35,7 +35,11 @@ export const FAMILY_NAMES: Readonly<Record<ModelFamily, string>> = {
   phi3: 'Phi-3',
   qwen3: 'Qwen3',
   olmo2: 'OLMo 2',
+  gemma2: 'Gemma 2',
+  gemma3: 'Gemma 3',
 };
+/** TransformerLens' attn_types: a local layer attends only to the last `windowSize` positions. */
+export type AttentionType = 'global' | 'local';
 
 export interface ModelConfig {
   family: ModelFamily;
@@ -78,6 +82,22 @@ export interface ModelConfig {
    * and resid_post = resid_pre + attn_out + mlp_out, so there is no hook_resid_mid. Absent = sequential.
    */
   parallelResidual?: boolean;
+  /** Gemma 2/3: RMSNorms ln1_post / ln2_post on the attention and MLP outputs, before hook_attn_out / hook_mlp_out (TL use_normalization_before_and_after). */
+  sandwichNorms?: boolean;
+  /** Multiplies the token embedding before hook_embed (Gemma: √d_model in the compute dtype, as Hugging Face does). */
+  embedScale?: number;
+  /** Attention scores are q·k / attnScale (TL attn_scale; default √dHead; Gemma: √query_pre_attn_scalar). */
+  attnScale?: number;
+  /** Scores become cap·tanh(scores / cap) before masking (TL attn_scores_soft_cap; Gemma 2 attn_logit_softcapping). */
+  attnScoresSoftCap?: number;
+  /** Logits become cap·tanh(logits / cap) (TL output_logits_soft_cap; Gemma 2 final_logit_softcapping). */
+  outputLogitsSoftCap?: number;
+  /** Per layer (length nLayers); absent: every layer global. */
+  attnTypes?: readonly AttentionType[];
+  /** How many positions (the query's own included) a local layer's query sees. */
+  windowSize?: number;
+  /** Rotary base of the local layers (Gemma 3 rope_local_base_freq); global layers use rotaryBase. */
+  rotaryBaseLocal?: number;
 }
 
 export class ConfigError extends Error {
@@ -112,5 +132,24 @@ export function validateConfig(config: ModelConfig): ModelConfig {
   }
   if (config.parallelResidual && config.attnOnly) throw new ConfigError('config.parallelResidual needs an MLP, but config.attnOnly is true');
   if (!(config.eps > 0)) throw new ConfigError(`config.eps must be positive, got ${config.eps}`);
+  validateGemmaFields(config);
   return config;
+}
+
+function validateGemmaFields(config: ModelConfig): void {
+  for (const key of ['embedScale', 'attnScale', 'attnScoresSoftCap', 'outputLogitsSoftCap', 'rotaryBaseLocal'] as const) {
+    const value = config[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+      throw new ConfigError(`config.${key} must be a positive number, got ${String(value)}`);
+    }
+  }
+  const types = config.attnTypes;
+  if (types === undefined) return;
+  if (types.length !== config.nLayers || types.some((type) => type !== 'global' && type !== 'local')) {
+    throw new ConfigError(`config.attnTypes must list 'global' or 'local' for each of the ${config.nLayers} layers, got ${JSON.stringify(types)}`);
+  }
+  const window = config.windowSize;
+  if (types.includes('local') && !(typeof window === 'number' && Number.isInteger(window) && window > 0)) {
+    throw new ConfigError(`config.windowSize must be a positive integer when a layer is local, got ${String(window)}`);
+  }
 }

@@ -21,7 +21,7 @@ import type { TfjsTransformer } from './engine/tfjsTransformer.ts';
 import { Parameters } from './parameters.ts';
 import { seededRandom, sampleToken } from './sampling.ts';
 import type { SamplingOptions } from './sampling.ts';
-import { attentionMaskBias, attentionMaskBiasData, checkAttentionMask, positionIds, tokenRows, TokensError } from './tokens.ts';
+import { attentionMaskBiasData, checkAttentionMask, positionIds, slidingWindowMaskBias, tokenRows, TokensError } from './tokens.ts';
 import type { TokensInput } from './tokens.ts';
 import type { Tokenizer } from './tokenizers/types.ts';
 import { readoutWeightNames } from './weights.ts';
@@ -405,6 +405,8 @@ export class HookedTransformer {
     const tfjs = this.onnx && !keyValues ? undefined : this.tfjs();
     return tf.tidy(() => {
       const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
+      const maskBias = attentionMaskBiasData(keyMask, batch, length, pastLength + length);
+      const localMaskBias = this.slidingWindow(maskBias, batch, length, pastLength);
       let output: tf.Tensor;
       if (this.onnx && !keyValues) {
         const reads: string[] = [];
@@ -413,7 +415,8 @@ export class HookedTransformer {
         output = this.onnx.forward({
           rows,
           positions: positionIds(mask, batch, length, positionOffset),
-          maskBias: attentionMaskBiasData(keyMask, batch, length, pastLength + length),
+          maskBias,
+          localMaskBias,
           hasPadding,
           realTokens: learnedPadding,
           startAtLayer,
@@ -433,7 +436,8 @@ export class HookedTransformer {
         const inputs: TransformerInputs<tf.Tensor> = {
           tokens: tf.tensor2d(rows, [batch, length], 'int32'),
           positions: tf.tensor2d(positionIds(mask, batch, length, positionOffset), [batch, length], 'int32'),
-          maskBias: attentionMaskBias(keyMask, batch, length, pastLength + length),
+          maskBias: tf.tensor4d(maskBias, [batch, 1, length, pastLength + length]),
+          localMaskBias: localMaskBias && tf.tensor4d(localMaskBias, [batch, 1, length, pastLength + length]),
           hasPadding,
           realTokens: learnedPadding ? tf.tensor3d(learnedPadding.map((row) => row.map((real) => [real])), [batch, length, 1]) : undefined,
           residual: startAtLayer > 0 ? options.residual : undefined,
@@ -447,6 +451,13 @@ export class HookedTransformer {
       const loss = nextTokenLoss(logits, rows, mask, options.perTokenLoss ?? false, this.trainable);
       return returnType === 'loss' ? loss : { logits, loss };
     });
+  }
+
+  /** The local layers' mask (`maskBias` with the sliding window), when the model has local layers; queries start at `firstQuery`. */
+  private slidingWindow(maskBias: Float32Array, batch: number, queries: number, firstQuery: number, keyIndex?: (slot: number) => number): Float32Array | undefined {
+    const { attnTypes, windowSize } = this.config;
+    if (!attnTypes?.includes('local') || windowSize === undefined) return undefined;
+    return slidingWindowMaskBias(maskBias, batch, queries, windowSize, firstQuery, keyIndex);
   }
 
   // ---------------------------------------------------------------- generation
@@ -530,10 +541,14 @@ export class HookedTransformer {
   /** One hook-free generation step on the onnx engine: the last position's logits; the step's keys and values join `cache`. */
   private onnxStep(cache: HostKeyValues, input: number[]): Float32Array {
     const past = cache.length;
+    const capacity = cache.capacity;
+    const maskBias = cachedStepMaskBias(past, capacity, input.length);
     const { logits, keyValues } = this.onnx!.step({
       rows: [input],
       positions: positionIds(undefined, 1, input.length, past),
-      maskBias: cachedStepMaskBias(past, cache.capacity, input.length),
+      maskBias,
+      // Slots past the cache's capacity hold this step's keys, at sequence index past + (slot - capacity).
+      localMaskBias: this.slidingWindow(maskBias, 1, input.length, past, (slot) => (slot < capacity ? slot : past + slot - capacity)),
       hasPadding: false,
       startAtLayer: 0,
       stopAtLayer: this.config.nLayers,

@@ -79,3 +79,23 @@ export function attentionMaskBiasData(keyMask: number[][] | undefined, batch: nu
   }
   return bias;
 }
+
+/**
+ * `bias` (attentionMaskBiasData's or a generation step's, [batch, 1, query, key]) with the keys a
+ * sliding window of `window` positions leaves out masked too: the query at sequence index i
+ * sees the keys at indices i - window + 1 … i, as Hugging Face's sliding-window overlay does
+ * (indices count pads, which the key mask hides anyway). Queries sit at `firstQuery + q`;
+ * `keyIndex` gives each key slot's sequence index.
+ */
+export function slidingWindowMaskBias(bias: Float32Array, batch: number, queries: number, window: number, firstQuery: number, keyIndex: (slot: number) => number = (slot) => slot): Float32Array {
+  const keys = bias.length / (batch * queries);
+  const windowed = bias.slice();
+  for (let row = 0; row < batch; row++) {
+    for (let query = 0; query < queries; query++) {
+      for (let key = 0; key < keys; key++) {
+        if (firstQuery + query - keyIndex(key) >= window) windowed[(row * queries + query) * keys + key] = -Infinity;
+      }
+    }
+  }
+  return windowed;
+}

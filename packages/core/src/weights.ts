@@ -16,7 +16,9 @@ import type { ModelConfig } from './config.ts';
  *   blocks.l.attn.b_O         [dModel]                       (optional)
  *   blocks.l.attn.q_norm.w    [dHead] (qkNorm 'head') or [nHeads·dHead] ('full')
  *   blocks.l.attn.k_norm.w    [dHead] (qkNorm 'head') or [nKvHeads·dHead] ('full')
+ *   blocks.l.ln1_post.w       [dModel]                       (sandwich norms only)
  *   blocks.l.ln2.w / .b       [dModel]                       (not attention-only)
+ *   blocks.l.ln2_post.w       [dModel]                       (sandwich norms, not attention-only)
  *   blocks.l.mlp.W_in         [dModel, dMlp]
  *   blocks.l.mlp.W_gate       [dModel, dMlp]                 (gated MLP only)
  *   blocks.l.mlp.b_in         [dMlp]                         (optional)
@@ -91,8 +93,10 @@ export function weightSpecs(config: ModelConfig): Map<string, WeightSpec> {
       add(`${b}.attn.q_norm.w`, [config.qkNorm === 'head' ? dHead : nHeads * dHead]);
       add(`${b}.attn.k_norm.w`, [config.qkNorm === 'head' ? dHead : nKvHeads * dHead]);
     }
+    if (config.sandwichNorms) norm(`${b}.ln1_post`);
     if (config.attnOnly) continue;
     norm(`${b}.ln2`);
+    if (config.sandwichNorms) norm(`${b}.ln2_post`);
     add(`${b}.mlp.W_in`, [dModel, dMlp]);
     if (config.gatedMlp) add(`${b}.mlp.W_gate`, [dModel, dMlp]);
     add(`${b}.mlp.b_in`, [dMlp], true);

@@ -31,6 +31,14 @@ export const infoCommand: Command = {
   },
 };
 
+/** Sliding-window layers, when the model has any: how many, and their window. */
+function windowLine(config: HookedTransformer['config']): string | undefined {
+  const local = config.attnTypes?.filter((type) => type === 'local').length ?? 0;
+  if (local === 0) return undefined;
+  const base = config.rotaryBaseLocal === undefined ? '' : `, rotary base ${config.rotaryBaseLocal}`;
+  return `sliding window ${config.windowSize} on ${local} of ${config.nLayers} layers${base}`;
+}
+
 /** Everything `info` reports, as plain data (the --json output). */
 export function describeModel(model: HookedTransformer, path: string, backend: string) {
   const c = model.config;
@@ -85,6 +93,7 @@ export function formatInfo(info: ReturnType<typeof describeModel>): string {
     ['activation', a.actFn ?? 'none'],
     ['tied embed', a.tiedEmbeddings ? 'yes' : 'no'],
     ['residual', a.parallelResidual ? 'parallel (attention and MLP both read resid_pre; no resid_mid)' : 'sequential'],
+    ...(windowLine(info.config) === undefined ? [] : [['local attn', windowLine(info.config)!] as [string, string]]),
     ['parameters', formatCount(info.parameters)],
     ['backend', info.backend],
     ['prepend BOS', info.defaultPrependBos ? 'yes (by default)' : 'no (by default)'],

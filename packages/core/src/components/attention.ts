@@ -18,6 +18,8 @@ export interface AttentionWeights<T> {
 export interface AttentionInputs<T> {
   positions: T; // [batch, pos] absolute position ids
   maskBias: T; // [batch, 1, query, key]: 0 where allowed, -Infinity where masked
+  /** maskBias with the keys outside the sliding window masked too; for local layers (config.attnTypes). */
+  localMaskBias?: T; // [batch, 1, query, key]
   /** Some query rows may have no key to attend to (padding); their pattern becomes 0, as TL does. */
   hasPadding: boolean;
 }
@@ -43,6 +45,7 @@ export interface FusedAttentionWeights<T> {
 
 export class Attention<T> {
   private readonly prefix: string;
+  private readonly local: boolean;
 
   /**
    * @param fused the fused weights, built once for inference; without them they are rebuilt
@@ -61,6 +64,7 @@ export class Attention<T> {
     readonly qkNorms?: { q: Norm<T>; k: Norm<T> },
   ) {
     this.prefix = `blocks.${layer}.attn.`;
+    this.local = config.attnTypes?.[layer] === 'local';
   }
 
   forward(x: T, ctx: HookContext<T>, inputs: AttentionInputs<T>, cached?: LayerKeyValues<T>): T {
@@ -92,8 +96,12 @@ export class Attention<T> {
     const queries = ops.transpose(q, [0, 2, 1, 3]); // [batch, head, query, d_head]
     const keys = repeatKeyValueHeads(ops, ops.transpose(k, [0, 2, 1, 3]), nHeads / nKvHeads); // [batch, head, key, d_head]
     const values = repeatKeyValueHeads(ops, ops.transpose(v, [0, 2, 1, 3]), nHeads / nKvHeads);
-    const scaled = ops.add(ops.mul(ops.matMul(queries, keys, false, true), 1 / Math.sqrt(dHead)), inputs.maskBias);
-    const scores = ctx.hook(`${p}hook_attn_scores`, scaled); // [batch, head, query, key]
+    let raw = ops.mul(ops.matMul(queries, keys, false, true), 1 / (this.config.attnScale ?? Math.sqrt(dHead)));
+    const cap = this.config.attnScoresSoftCap;
+    if (cap !== undefined) raw = ops.mul(ops.tanh(ops.mul(raw, 1 / cap)), cap);
+    const maskBias = this.local ? inputs.localMaskBias : inputs.maskBias;
+    if (maskBias === undefined) throw new Error(`${p}: a local attention layer needs the sliding-window mask (localMaskBias)`);
+    const scores = ctx.hook(`${p}hook_attn_scores`, ops.add(raw, maskBias)); // [batch, head, query, key]
     let pattern = ops.softmax(scores);
     if (inputs.hasPadding) pattern = ops.nanToZero(pattern);
     pattern = ctx.hook(`${p}hook_pattern`, pattern); // [batch, head, query, key]

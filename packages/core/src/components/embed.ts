@@ -1,10 +1,12 @@
 import type { HookContext, Ops } from '../engine/ops.ts';
 
 export class Embed<T> {
-  constructor(private readonly ops: Ops<T>, readonly W_E: T) {}
+  /** @param scale multiplies the rows before hook_embed (Gemma's √d_model; TransformerLens folds it into its W_E). */
+  constructor(private readonly ops: Ops<T>, readonly W_E: T, private readonly scale?: number) {}
 
   forward(tokens: T, ctx: HookContext<T>): T {
-    return ctx.hook('hook_embed', this.ops.lookupRows(this.W_E, tokens)); // [batch, pos, d_model]
+    const rows = this.ops.lookupRows(this.W_E, tokens);
+    return ctx.hook('hook_embed', this.scale === undefined ? rows : this.ops.mul(rows, this.scale)); // [batch, pos, d_model]
   }
 }
 

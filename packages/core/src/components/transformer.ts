@@ -15,6 +15,8 @@ export interface TransformerSources<T> {
   parameter(name: string): T | undefined;
   /** rotaryTables' cos and sin (rotary models only). */
   rotary?: { cos: T; sin: T };
+  /** The local layers' tables, at config.rotaryBaseLocal (when set). */
+  rotaryLocal?: { cos: T; sin: T };
   /** A layer's fused attention weights when prebuilt; else `fuse` runs in every forward. */
   fused(layer: number, weights: AttentionWeights<T>): FusedAttentionWeights<T> | undefined;
   fuse(layer: number, weights: AttentionWeights<T>): FusedAttentionWeights<T>;
@@ -52,23 +54,28 @@ export class Transformer<T> {
     };
     const optional = (name: string) => sources.parameter(name);
     const norm = (prefix: string) => new Norm(ops, cfg.normType, cfg.eps, get(`${prefix}.w`), optional(`${prefix}.b`), `${prefix}.`);
-    this.embed = new Embed(ops, get('embed.W_E'));
+    this.embed = new Embed(ops, get('embed.W_E'), cfg.embedScale);
     this.posEmbed = cfg.positional === 'learned' ? new PosEmbed(ops, get('pos_embed.W_pos')) : undefined;
     const rotary = cfg.positional === 'rotary' && sources.rotary ? new Rotary(ops, sources.rotary.cos, sources.rotary.sin, cfg.rotaryDim, cfg.rotaryPairing) : undefined;
     if (cfg.positional === 'rotary' && !rotary) throw new Error('a rotary model needs its rotary tables');
+    const rotaryLocal = rotary && cfg.rotaryBaseLocal !== undefined && sources.rotaryLocal
+      ? new Rotary(ops, sources.rotaryLocal.cos, sources.rotaryLocal.sin, cfg.rotaryDim, cfg.rotaryPairing) : rotary;
+    if (rotary && cfg.rotaryBaseLocal !== undefined && !sources.rotaryLocal) throw new Error('config.rotaryBaseLocal needs the local rotary tables');
     this.blocks = Array.from({ length: cfg.nLayers }, (_, layer) => {
       const b = `blocks.${layer}`;
       const weights: AttentionWeights<T> = {
         W_Q: get(`${b}.attn.W_Q`), W_K: get(`${b}.attn.W_K`), W_V: get(`${b}.attn.W_V`), W_O: get(`${b}.attn.W_O`),
         b_Q: optional(`${b}.attn.b_Q`), b_K: optional(`${b}.attn.b_K`), b_V: optional(`${b}.attn.b_V`), b_O: optional(`${b}.attn.b_O`),
       };
+      const layerRotary = cfg.attnTypes?.[layer] === 'local' ? rotaryLocal : rotary;
       const qkNorms = cfg.qkNorm ? { q: norm(`${b}.attn.q_norm`), k: norm(`${b}.attn.k_norm`) } : undefined;
-      const attention = new Attention(ops, cfg, layer, weights, rotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore, qkNorms);
+      const attention = new Attention(ops, cfg, layer, weights, layerRotary, sources.fused(layer, weights), () => sources.fuse(layer, weights), sources.keyValueStore, qkNorms);
       const mlp = cfg.attnOnly ? undefined : new Mlp(ops, cfg, layer, {
         W_in: get(`${b}.mlp.W_in`), W_gate: optional(`${b}.mlp.W_gate`), W_out: get(`${b}.mlp.W_out`),
         b_in: optional(`${b}.mlp.b_in`), b_out: optional(`${b}.mlp.b_out`),
       });
-      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp, cfg.normPlacement, cfg.parallelResidual === true);
+      const post = cfg.sandwichNorms ? { ln1: norm(`${b}.ln1_post`), ln2: cfg.attnOnly ? undefined : norm(`${b}.ln2_post`) } : undefined;
+      return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp, { normPlacement: cfg.normPlacement, parallelResidual: cfg.parallelResidual === true, post });
     });
     this.lnFinal = norm('ln_final');
     this.unembed = new Unembed(ops, get('unembed.W_U'), optional('unembed.b_U'));
@@ -90,6 +97,8 @@ export class Transformer<T> {
     }
     if (stopAtLayer < this.config.nLayers) return residual;
     const normalized = this.lnFinal.forward(residual, ctx);
-    return this.unembed.forward(inputs.unembedPositions ? ops.gather(normalized, inputs.unembedPositions, 1) : normalized);
+    const logits = this.unembed.forward(inputs.unembedPositions ? ops.gather(normalized, inputs.unembedPositions, 1) : normalized);
+    const cap = this.config.outputLogitsSoftCap;
+    return cap === undefined ? logits : ops.mul(ops.tanh(ops.mul(logits, 1 / cap)), cap);
   }
 }

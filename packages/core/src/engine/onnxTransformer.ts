@@ -17,6 +17,8 @@ export interface OnnxForwardRequest {
   rows: number[][];
   positions: number[][];
   maskBias: Float32Array; // [batch, 1, query, key]
+  /** maskBias with the sliding window applied, for models with local layers. */
+  localMaskBias?: Float32Array; // [batch, 1, query, key]
   hasPadding: boolean;
   /** [batch, pos] of 1 / 0 when the batch is padded and positions are learned. */
   realTokens?: number[][];
@@ -128,17 +130,19 @@ export class OnnxTransformer {
       return sym;
     };
     const { nHeads, dHead, dModel } = config;
-    let rotary: { cos: Sym; sin: Sym } | undefined;
-    if (config.positional === 'rotary') {
-      const tables = rotaryTables(config.nCtx, config.rotaryDim, config.rotaryBase);
-      rotary = { cos: weight('rotary.cos', tables.cos, tables.shape), sin: weight('rotary.sin', tables.sin, tables.shape) };
-    }
+    const tablesAt = (base: number, name: string) => {
+      const tables = rotaryTables(config.nCtx, config.rotaryDim, base);
+      return { cos: weight(`${name}.cos`, tables.cos, tables.shape), sin: weight(`${name}.sin`, tables.sin, tables.shape) };
+    };
+    const rotary = config.positional === 'rotary' ? tablesAt(config.rotaryBase, 'rotary') : undefined;
+    const rotaryLocal = config.positional === 'rotary' && config.rotaryBaseLocal !== undefined ? tablesAt(config.rotaryBaseLocal, 'rotaryLocal') : undefined;
     this.transformer = new Transformer(this.ops, config, {
       parameter: (name) => {
         const host = weights.get(name);
         return host ? weight(`w.${name}`, host.data, host.shape) : undefined;
       },
       rotary,
+      rotaryLocal,
       fused: (layer, w) => {
         const host = fused(layer);
         const output = this.weightData.get(w.W_O.name)!;
@@ -206,6 +210,7 @@ export class OnnxTransformer {
       ['in.positions', ortTensor('int32', Int32Array.from(request.positions.flat()), [batch, length])],
       ['in.maskBias', ortTensor('float32', request.maskBias, [batch, 1, length, keys])],
     ]);
+    if (request.localMaskBias) values.set('in.localMaskBias', ortTensor('float32', request.localMaskBias, [batch, 1, length, keys]));
     if (request.realTokens) values.set('in.realTokens', ortTensor('float32', Float32Array.from(request.realTokens.flat()), [batch, length, 1]));
     if (request.residual) values.set('in.residual', ortTensor('float32', request.residual, [batch, length, this.config.dModel]));
     if (request.unembedPositions) values.set('in.unembedPositions', ortTensor('int32', Int32Array.from(request.unembedPositions), [request.unembedPositions.length]));
@@ -233,7 +238,7 @@ export class OnnxTransformer {
     const batch = request.rows.length;
     const length = request.rows[0]!.length;
     const keys = request.maskBias.length / (batch * length);
-    const key = JSON.stringify([batch, length, keys, request.hasPadding, !!request.realTokens, request.startAtLayer, request.stopAtLayer,
+    const key = JSON.stringify([batch, length, keys, request.hasPadding, !!request.realTokens, !!request.localMaskBias, request.startAtLayer, request.stopAtLayer,
       request.unembedPositions?.length ?? -1, request.keyValues?.capacity ?? -1, [...hooks.reads].sort(), [...hooks.edits].sort()]);
     let plan = this.plans.get(key);
     if (plan) {
@@ -261,6 +266,7 @@ export class OnnxTransformer {
       tokens: recorder.declare('in.tokens', [batch, length], ElemType.Int32),
       positions: recorder.declare('in.positions', [batch, length], ElemType.Int32),
       maskBias: recorder.declare('in.maskBias', [batch, 1, length, keys]),
+      localMaskBias: request.localMaskBias ? recorder.declare('in.localMaskBias', [batch, 1, length, keys]) : undefined,
       hasPadding: request.hasPadding,
       realTokens: request.realTokens ? recorder.declare('in.realTokens', [batch, length, 1]) : undefined,
       residual: request.startAtLayer > 0 ? recorder.declare('in.residual', [batch, length, this.config.dModel]) : undefined,

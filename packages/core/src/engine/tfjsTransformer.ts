@@ -56,15 +56,18 @@ export interface TfjsTransformer {
 export function buildTfjsTransformer(config: ModelConfig, parameter: (name: string) => tf.Tensor | undefined, trainable: boolean): TfjsTransformer {
   const ops = new TfjsOps(trainable);
   const owned: tf.Tensor[] = [];
-  let rotary: { cos: tf.Tensor; sin: tf.Tensor } | undefined;
-  if (config.positional === 'rotary') {
-    const tables = rotaryTables(config.nCtx, config.rotaryDim, config.rotaryBase);
-    rotary = { cos: tf.keep(tf.tensor2d(tables.cos, tables.shape)), sin: tf.keep(tf.tensor2d(tables.sin, tables.shape)) };
-    owned.push(rotary.cos, rotary.sin);
-  }
+  const tablesAt = (base: number) => {
+    const tables = rotaryTables(config.nCtx, config.rotaryDim, base);
+    const pair = { cos: tf.keep(tf.tensor2d(tables.cos, tables.shape)), sin: tf.keep(tf.tensor2d(tables.sin, tables.shape)) };
+    owned.push(pair.cos, pair.sin);
+    return pair;
+  };
+  const rotary = config.positional === 'rotary' ? tablesAt(config.rotaryBase) : undefined;
+  const rotaryLocal = config.positional === 'rotary' && config.rotaryBaseLocal !== undefined ? tablesAt(config.rotaryBaseLocal) : undefined;
   const transformer = new Transformer(ops, config, {
     parameter,
     rotary,
+    rotaryLocal,
     fused: (_, weights) => {
       if (trainable) return undefined;
       // Kept: the tree may be built inside a forward pass' tf.tidy.

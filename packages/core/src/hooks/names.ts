@@ -9,9 +9,11 @@ const ALL_BLOCK_HOOK_SUFFIXES = [
   'attn.q_norm.hook_scale', 'attn.q_norm.hook_normalized', 'attn.k_norm.hook_scale', 'attn.k_norm.hook_normalized',
   'attn.hook_rot_q', 'attn.hook_rot_k',
   'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result',
+  'ln1_post.hook_scale', 'ln1_post.hook_normalized',
   'hook_attn_out', 'hook_resid_mid',
   'ln2.hook_scale', 'ln2.hook_normalized',
   'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post',
+  'ln2_post.hook_scale', 'ln2_post.hook_normalized',
   'hook_mlp_out', 'hook_resid_post',
 ] as const;
 
@@ -49,8 +51,9 @@ export function hookName(name: string): HookName {
 
 /** The block hook suffixes a given architecture has, in forward order. */
 export function blockHookSuffixes(config: ModelConfig): BlockHookSuffix[] {
-  const mlpSide = new Set<BlockHookSuffix>(['hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post', 'hook_mlp_out']);
+  const mlpSide = new Set<BlockHookSuffix>(['hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_pre_linear', 'mlp.hook_post', 'ln2_post.hook_scale', 'ln2_post.hook_normalized', 'hook_mlp_out']);
   const present = ALL_BLOCK_HOOK_SUFFIXES.filter((suffix) => {
+    if (suffix.startsWith('ln1_post.') || suffix.startsWith('ln2_post.')) return (config.sandwichNorms ?? false) && !(config.attnOnly && mlpSide.has(suffix));
     if (suffix === 'attn.hook_rot_q' || suffix === 'attn.hook_rot_k') return config.positional === 'rotary';
     if (config.attnOnly && mlpSide.has(suffix)) return false;
     if (suffix === 'hook_resid_mid') return !config.parallelResidual;
@@ -89,7 +92,7 @@ export function hookShape(config: ModelConfig, name: string, batch: number, posi
   const suffix = name.replace(/^blocks\.\d+\./, '');
   const { dModel, nHeads, nKvHeads, dHead, dMlp } = config;
   switch (suffix) {
-    case 'ln1.hook_scale': case 'ln2.hook_scale': case 'ln_final.hook_scale':
+    case 'ln1.hook_scale': case 'ln2.hook_scale': case 'ln_final.hook_scale': case 'ln1_post.hook_scale': case 'ln2_post.hook_scale':
       return [batch, positions, 1];
     case 'attn.hook_q': case 'attn.hook_rot_q': case 'attn.hook_z':
       return [batch, positions, nHeads, dHead];

@@ -52,6 +52,8 @@ export const SHORT_NAMES: Readonly<Record<string, HubTarget>> = {
   'phi-3-mini': { repo: 'microsoft/Phi-3-mini-4k-instruct' },
   'qwen3-0.6b': { repo: 'Qwen/Qwen3-0.6B' },
   'olmo-2-1b': { repo: 'allenai/OLMo-2-0425-1B' },
+  'gemma-2-2b': { repo: 'google/gemma-2-2b' },
+  'gemma-3-270m': { repo: 'google/gemma-3-270m' },
 };
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

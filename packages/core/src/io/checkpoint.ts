@@ -10,7 +10,7 @@ import { transpose2d, validateWeights, type HostTensor, type WeightMap } from '.
 import { LoadError } from './errors.ts';
 import { SafetensorsReader } from './safetensors.ts';
 
-export type CheckpointFormat = 'huggingface-gpt2' | 'huggingface-llama' | 'huggingface-qwen3' | 'huggingface-olmo2' | 'huggingface-gptneox' | 'huggingface-phi3' | 'llama2c' | 'hooklens';
+export type CheckpointFormat = 'huggingface-gpt2' | 'huggingface-llama' | 'huggingface-qwen3' | 'huggingface-olmo2' | 'huggingface-gptneox' | 'huggingface-phi3' | 'huggingface-gemma2' | 'huggingface-gemma3' | 'llama2c' | 'hooklens';
 
 export interface LoadedCheckpoint {
   config: ModelConfig;

@@ -17,10 +17,10 @@ import {
 
 export const HOOKLENS_MODEL_TYPE = 'hooklens';
 
-type FieldKind = 'int' | 'intList' | 'number' | 'boolean' | { oneOf: readonly string[] };
+type FieldKind = 'int' | 'intList' | 'number' | 'boolean' | { oneOf: readonly string[] } | { listOf: readonly string[] };
 
 const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }> = {
-  family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens', 'qwen3', 'olmo2', 'gptneox', 'phi3'] } },
+  family: { kind: { oneOf: ['gpt2', 'llama', 'llama2c', 'hooklens', 'qwen3', 'olmo2', 'gptneox', 'phi3', 'gemma2', 'gemma3'] } },
   dModel: { kind: 'int' },
   nLayers: { kind: 'int' },
   nHeads: { kind: 'int' },
@@ -47,6 +47,14 @@ const FIELDS: Record<keyof ModelConfig, { kind: FieldKind; optional?: boolean }>
   qkNorm: { kind: { oneOf: ['head', 'full'] }, optional: true },
   normPlacement: { kind: { oneOf: ['pre', 'post'] }, optional: true },
   parallelResidual: { kind: 'boolean', optional: true },
+  sandwichNorms: { kind: 'boolean', optional: true },
+  embedScale: { kind: 'number', optional: true },
+  attnScale: { kind: 'number', optional: true },
+  attnScoresSoftCap: { kind: 'number', optional: true },
+  outputLogitsSoftCap: { kind: 'number', optional: true },
+  attnTypes: { kind: { listOf: ['global', 'local'] }, optional: true },
+  windowSize: { kind: 'int', optional: true },
+  rotaryBaseLocal: { kind: 'number', optional: true },
 };
 
 /** Checks a parsed `hooklens_config` field by field; errors name the field and the file. */
@@ -64,9 +72,10 @@ export function parseHooklensConfig(raw: unknown, path: string): ModelConfig {
       : kind === 'intList' ? Array.isArray(value) && value.every(isId)
       : kind === 'number' ? typeof value === 'number' && Number.isFinite(value)
       : kind === 'boolean' ? typeof value === 'boolean'
+      : 'listOf' in kind ? Array.isArray(value) && value.every((item) => kind.listOf.includes(item as string))
       : typeof value === 'string' && kind.oneOf.includes(value);
     if (!ok) {
-      const wanted = typeof kind !== 'string' ? `one of ${kind.oneOf.join(', ')}`
+      const wanted = typeof kind !== 'string' ? ('listOf' in kind ? `a list of ${kind.listOf.join(' / ')}` : `one of ${kind.oneOf.join(', ')}`)
         : kind === 'int' ? 'a non-negative integer' : kind === 'intList' ? 'a list of non-negative integers' : `a ${kind}`;
       throw new LoadError(`${path}: hooklens_config field "${key}" must be ${wanted}, got ${JSON.stringify(value)}`);
     }

@@ -12,12 +12,13 @@ import {
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
   type CheckpointFormat, type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
+import { GEMMA2_ARCHITECTURES, GEMMA2_TYPES, GEMMA3_ARCHITECTURES, GEMMA3_TYPES, gemmaConfig, gemmaTextFields, gemmaWeights, type GemmaFamily } from './families/gemma.ts';
 import { gptNeoxConfig, gptNeoxWeights } from './families/gptneox.ts';
 import { olmo2Config, olmo2Weights } from './families/olmo2.ts';
 import { phi3Config, phi3Weights } from './families/phi3.ts';
 import { qwen3Config, qwen3Weights } from './families/qwen3.ts';
 
-export type HuggingFaceArchitecture = 'gpt2' | 'llama' | 'gptneox' | 'phi3' | 'qwen3' | 'olmo2';
+export type HuggingFaceArchitecture = 'gpt2' | 'llama' | 'gptneox' | 'phi3' | 'qwen3' | 'olmo2' | GemmaFamily;
 
 const GPT2_TYPES = new Set(['gpt2']);
 const GPT2_ARCHITECTURES = new Set(['GPT2LMHeadModel', 'GPT2Model']);
@@ -48,6 +49,11 @@ interface ArchitectureLoader {
 
 const attentionBias = (fields: ConfigFields) => fields.bool('attention_bias', false);
 
+/** Gemma 3's multimodal checkpoints keep the text model's config under text_config. */
+function gemmaLoader(family: GemmaFamily): ArchitectureLoader {
+  return { config: (fields) => gemmaConfig(gemmaTextFields(fields), family), weights: (config, source) => gemmaWeights(config, source), format: `huggingface-${family}` };
+}
+
 const LOADERS: Record<HuggingFaceArchitecture, ArchitectureLoader> = {
   gpt2: { config: gpt2Config, weights: (config, source) => gpt2Weights(config, source), format: 'huggingface-gpt2' },
   llama: { config: llamaConfig, weights: (config, source, fields) => llamaWeights(config, source, attentionBias(fields)), format: 'huggingface-llama' },
@@ -55,12 +61,15 @@ const LOADERS: Record<HuggingFaceArchitecture, ArchitectureLoader> = {
   // transformers' GPTNeoXConfig defaults attention_bias to true (Pythia has the biases).
   gptneox: { config: gptNeoxConfig, weights: (config, source, fields) => gptNeoxWeights(config, source, fields.bool('attention_bias', true)), format: 'huggingface-gptneox' },
   phi3: { config: phi3Config, weights: (config, source) => phi3Weights(config, source), format: 'huggingface-phi3' },
+  gemma2: gemmaLoader('gemma2'),
+  gemma3: gemmaLoader('gemma3'),
   olmo2: { config: olmo2Config, weights: (config, source, fields) => olmo2Weights(config, source, attentionBias(fields)), format: 'huggingface-olmo2' },
 };
 
 export const SUPPORTED_HF_ARCHITECTURES = 'GPT-2 (model_type "gpt2" / GPT2LMHeadModel), Llama (model_type "llama", "mistral" or "qwen2" / LlamaForCausalLM), '
   + 'GPT-NeoX / Pythia (model_type "gpt_neox" / GPTNeoXForCausalLM), Phi-3 (model_type "phi3" / Phi3ForCausalLM), '
-  + 'Qwen3 (model_type "qwen3" / Qwen3ForCausalLM) and OLMo 2 (model_type "olmo2" / Olmo2ForCausalLM)';
+  + 'Qwen3 (model_type "qwen3" / Qwen3ForCausalLM), OLMo 2 (model_type "olmo2" / Olmo2ForCausalLM), '
+  + 'Gemma 2 (model_type "gemma2" / Gemma2ForCausalLM) and Gemma 3 (model_type "gemma3_text" / Gemma3ForCausalLM)';
 
 /** Which supported architecture a parsed HF config.json describes, or undefined. */
 export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFaceArchitecture | undefined {
@@ -70,11 +79,15 @@ export function huggingFaceArchitecture(raw: Record<string, unknown>): HuggingFa
     if (GPT2_TYPES.has(modelType)) return 'gpt2';
     if (LLAMA_TYPES.has(modelType)) return 'llama';
     if (Object.hasOwn(FAMILY_TYPES, modelType)) return FAMILY_TYPES[modelType];
+    if (GEMMA2_TYPES.has(modelType)) return 'gemma2';
+    if (GEMMA3_TYPES.has(modelType)) return 'gemma3';
   }
   if (architectures.some((a) => GPT2_ARCHITECTURES.has(a))) return 'gpt2';
   if (architectures.some((a) => LLAMA_ARCHITECTURES.has(a))) return 'llama';
   const family = architectures.find((a) => Object.hasOwn(FAMILY_ARCHITECTURES, a));
   if (family !== undefined) return FAMILY_ARCHITECTURES[family];
+  if (architectures.some((a) => GEMMA2_ARCHITECTURES.has(a))) return 'gemma2';
+  if (architectures.some((a) => GEMMA3_ARCHITECTURES.has(a))) return 'gemma3';
   return undefined;
 }
 
