@@ -13,27 +13,27 @@ export function float16ToFloat32(bits: number): number {
  * Each decoder widens `bytes` into `out` from element `at` (by default a new array of just
  * those values), so a large tensor can be decoded chunk by chunk into its one float32 array.
  */
-export function decodeF16(bytes: Uint8Array, out = new Float32Array(bytes.byteLength / 2), at = 0): Float32Array {
+export function decodeF16(bytes: Uint8Array, out: Float32Array = new Float32Array(bytes.byteLength / 2), at = 0): Float32Array {
   const words = uint16Words(bytes);
   for (let i = 0; i < words.length; i++) out[at + i] = float16ToFloat32(words[i]!);
   return out;
 }
 
 /** bfloat16 is the top half of a float32, so widening is a shift. */
-export function decodeBF16(bytes: Uint8Array, out = new Float32Array(bytes.byteLength / 2), at = 0): Float32Array {
+export function decodeBF16(bytes: Uint8Array, out: Float32Array = new Float32Array(bytes.byteLength / 2), at = 0): Float32Array {
   const words = uint16Words(bytes);
   const bits = new Uint32Array(out.buffer, out.byteOffset + at * 4, words.length);
   for (let i = 0; i < words.length; i++) bits[i] = words[i]! << 16;
   return out;
 }
 
-export function decodeF32(bytes: Uint8Array, out = new Float32Array(bytes.byteLength / 4), at = 0): Float32Array {
+export function decodeF32(bytes: Uint8Array, out: Float32Array = new Float32Array(bytes.byteLength / 4), at = 0): Float32Array {
   // Copy: the source may be unaligned and we hand out an owned array.
   new Uint8Array(out.buffer, out.byteOffset + at * 4, bytes.byteLength).set(bytes);
   return out;
 }
 
-export function decodeF64(bytes: Uint8Array, out = new Float32Array(bytes.byteLength / 8), at = 0): Float32Array {
+export function decodeF64(bytes: Uint8Array, out: Float32Array = new Float32Array(bytes.byteLength / 8), at = 0): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = bytes.byteLength / 8;
   for (let i = 0; i < count; i++) out[at + i] = view.getFloat64(i * 8, true);
