@@ -10,7 +10,7 @@ import { LoadError } from './errors.ts';
 import {
   activationFunction, checkedConfig, checkWeights, columnsToHeads, ConfigFields, isObject, linearToHeads,
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
-  type LoadedCheckpoint, type TensorSource,
+  type LoadCheckpointOptions, type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
 
 export type HuggingFaceArchitecture = 'gpt2' | 'llama';
@@ -219,7 +219,7 @@ export function llamaWeights(config: ModelConfig, source: TensorSource, attentio
  * Loads a Hugging Face GPT-2 or Llama checkpoint directory. `rawConfig` is config.json
  * already parsed (detection reads it); otherwise it is read here.
  */
-export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpoint {
+export function loadHuggingFace(dir: string, rawConfig?: unknown, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const configPath = join(dir, 'config.json');
   const raw = rawConfig ?? readJsonFile(configPath);
   if (!isObject(raw)) throw new LoadError(`${configPath}: config is not a JSON object`);
@@ -229,6 +229,7 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
   }
   const fields = new ConfigFields(raw, configPath);
   const config = checkedConfig(architecture === 'gpt2' ? gpt2Config(fields) : llamaConfig(fields), configPath);
+  options.checkConfig?.(config);
   const { weights, tied } = withTensorSource(dir, (source) =>
     architecture === 'gpt2' ? gpt2Weights(config, source) : llamaWeights(config, source, fields.bool('attention_bias', false)));
   config.tiedEmbeddings = tied;
