@@ -12,7 +12,7 @@ import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
 import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
 import { fuseHostAttention } from './engine/hostFuse.ts';
-import { hostCopy } from './engine/hostTensors.ts';
+import { copyOnHost } from './engine/hostTensors.ts';
 import { OnnxTransformer } from './engine/onnxTransformer.ts';
 import { cachedStepMaskBias, HostKeyValues } from './engine/onnxKeyValues.ts';
 import type { HostFusedAttention } from './engine/onnxTransformer.ts';
@@ -429,7 +429,7 @@ export class HookedTransformer {
           read: (name, value) => {
             const stores = active.get(name as HookName)!.map((fn) => cacheStores.get(fn)!);
             // Copies stay on the host: clone() would run on the active backend and move the value into its heap.
-            stores.forEach((store, index) => store(index === stores.length - 1 ? value : hostCopy(value)));
+            stores.forEach((store, index) => store(index === stores.length - 1 ? value : copyOnHost(value)));
           },
         });
       } else {

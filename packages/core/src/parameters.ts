@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config.ts';
-import { hostTensor } from './engine/hostTensors.ts';
+import { tensorOnHost } from './engine/hostTensors.ts';
 import { validateWeights, WeightError, weightSpecs } from './weights.ts';
 import type { HostTensor, WeightMap } from './weights.ts';
 
@@ -63,7 +63,7 @@ export class Parameters {
       const host = this.host.get(name);
       if (!host) return undefined;
       // Kept: the first request may come inside a forward pass' tf.tidy.
-      tensor = tf.keep(this.onHost ? hostTensor(host.data, host.shape) : tf.tensor(host.data, host.shape, 'float32'));
+      tensor = tf.keep(this.onHost ? tensorOnHost(host.data, host.shape) : tf.tensor(host.data, host.shape, 'float32'));
       this.tensors.set(name, tensor);
     }
     return tensor as T;

@@ -96,21 +96,21 @@ type EngineWithState = { state: { tensorInfo: { get(dataId: DataId): { backend: 
  * A float32 tfjs tensor over `data` (not copied: do not write to it afterwards) in JavaScript
  * memory; tracked like any tensor (tidy, keep, dispose, tf.memory()).
  */
-export function hostTensor(data: Float32Array, shape: readonly number[]): tf.Tensor {
+export function tensorOnHost(data: Float32Array, shape: readonly number[]): tf.Tensor {
   return tf.engine().makeTensor(data, [...shape], 'float32', store);
 }
 
 /** A host copy of `tensor` (wherever it lives), leaving it where it is. */
-export function hostCopy(tensor: tf.Tensor): tf.Tensor {
-  return hostTensor((tensor.dataSync() as Float32Array).slice(), tensor.shape);
+export function copyOnHost(tensor: tf.Tensor): tf.Tensor {
+  return tensorOnHost((tensor.dataSync() as Float32Array).slice(), tensor.shape);
 }
 
 /** Whether `tensor`'s data is in JavaScript memory (not moved to a backend by a computation yet). */
-export function isHostTensor(tensor: tf.Tensor): boolean {
+export function isOnHost(tensor: tf.Tensor): boolean {
   return (tf.engine() as unknown as EngineWithState).state.tensorInfo.get(tensor.dataId)?.backend === store;
 }
 
 /** How many tensor buffers the host store holds (for leak checks). */
-export function hostTensorBuffers(): number {
+export function hostStoreBuffers(): number {
   return store.numDataIds();
 }

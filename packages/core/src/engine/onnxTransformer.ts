@@ -8,7 +8,7 @@ import { GraphRecorder, OnnxOps } from './onnxOps.ts';
 import type { Sym } from './onnxOps.ts';
 import { ElemType, encodeModel } from './onnxProto.ts';
 import type { TensorProto } from './onnxProto.ts';
-import { hostTensor } from './hostTensors.ts';
+import { tensorOnHost } from './hostTensors.ts';
 import type { HookContext } from './ops.ts';
 import { OrtSession, ortTensor } from './ort.ts';
 import type { OrtTensor } from './ort.ts';
@@ -328,5 +328,5 @@ function disposePlan(plan: Plan): void {
 
 /** ONNX Runtime's output as a tfjs tensor over the same array, off the WebAssembly heap (see hostTensors.ts). */
 function toTf(value: OrtTensor): tf.Tensor {
-  return hostTensor(value.data as Float32Array, value.dims);
+  return tensorOnHost(value.data as Float32Array, value.dims);
 }

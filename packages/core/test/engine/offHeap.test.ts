@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookedTransformer, initBackend } from '../../src/index.ts';
-import { hostTensor, hostTensorBuffers, isHostTensor } from '../../src/engine/hostTensors.ts';
+import { hostStoreBuffers, isOnHost, tensorOnHost } from '../../src/engine/hostTensors.ts';
 import { randomWeights, tinyConfig } from '../randomModel.ts';
 
 beforeAll(async () => { await initBackend(); });
@@ -30,9 +30,9 @@ describe('onnx engine off the backend heap', () => {
     const onBackend = tf.backend().numDataIds();
     const { logits, cache } = onnx.runWithCache(tokens);
     expect(tf.backend().numDataIds()).toBe(onBackend);
-    expect(isHostTensor(logits)).toBe(true);
+    expect(isOnHost(logits)).toBe(true);
     expect(cache.names().length).toBe(onnx.hookNames().length);
-    for (const name of cache.names()) expect(isHostTensor(cache.get(name)), name).toBe(true);
+    for (const name of cache.names()) expect(isOnHost(cache.get(name)), name).toBe(true);
     // Same values as the tfjs engine computes on its backend.
     const reference = tfjs.runWithCache(tokens, { names: ['blocks.1.attn.hook_pattern', 'blocks.0.mlp.hook_post'] });
     for (const name of reference.cache.names()) {
@@ -52,7 +52,7 @@ describe('onnx engine off the backend heap', () => {
     const seen: number[][] = [];
     const logits = onnx.runWithHooks(tokens, {
       fwdHooks: [['blocks.0.hook_resid_mid', (x) => {
-        expect(isHostTensor(x)).toBe(true);
+        expect(isOnHost(x)).toBe(true);
         const host = Array.from(x.dataSync());
         seen.push(host);
         const doubled = x.mul(2); // moves x to the active backend and computes there
@@ -69,33 +69,33 @@ describe('onnx engine off the backend heap', () => {
 
   it('readout weights wrap the loaded host arrays, uncopied', () => {
     const unembed = onnx.parameter('unembed.W_U');
-    expect(isHostTensor(unembed)).toBe(true);
+    expect(isOnHost(unembed)).toBe(true);
     expect(unembed.dataSync()).toBe(weights.get('unembed.W_U')!.data);
-    expect(isHostTensor(onnx.parameter('ln_final.w'))).toBe(true);
+    expect(isOnHost(onnx.parameter('ln_final.w'))).toBe(true);
     // The tfjs engine keeps its weights on its backend.
-    expect(isHostTensor(tfjs.parameter('unembed.W_U'))).toBe(false);
+    expect(isOnHost(tfjs.parameter('unembed.W_U'))).toBe(false);
   });
 });
 
 describe('host tensors', () => {
   it('are tracked, disposed and tidied like any tensor', () => {
     const tensors = tf.memory().numTensors;
-    const buffers = hostTensorBuffers();
+    const buffers = hostStoreBuffers();
     const data = Float32Array.of(1, 2, 3, 4);
     const kept = tf.tidy(() => {
-      const t = hostTensor(data, [2, 2]);
-      hostTensor(Float32Array.of(5), [1]);
-      expect(hostTensorBuffers()).toBe(buffers + 2);
+      const t = tensorOnHost(data, [2, 2]);
+      tensorOnHost(Float32Array.of(5), [1]);
+      expect(hostStoreBuffers()).toBe(buffers + 2);
       return t;
     });
-    expect(hostTensorBuffers()).toBe(buffers + 1);
+    expect(hostStoreBuffers()).toBe(buffers + 1);
     expect(kept.dataSync()).toBe(data);
     expect(Array.from(tf.tidy(() => kept.matMul(kept).dataSync()))).toEqual([7, 10, 15, 22]);
     // The computation moved it to the active backend; its values are intact there.
-    expect(isHostTensor(kept)).toBe(false);
+    expect(isOnHost(kept)).toBe(false);
     expect(Array.from(kept.dataSync())).toEqual([1, 2, 3, 4]);
     kept.dispose();
-    expect(hostTensorBuffers()).toBe(buffers);
+    expect(hostStoreBuffers()).toBe(buffers);
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });
