@@ -6,7 +6,7 @@
  * forward time and peak RSS against the float32 weight bytes (the budget is 1.6× plus
  * activations). `--layers N` scales the depth down to try it on less memory. Not in CI.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -28,7 +28,8 @@ export async function capacityBench(say: (line?: string) => void, options: { lay
   say(`hooklens bench --capacity: random ${LLAMA_FORM.name}-form checkpoint with Gemma-2-2B's dimensions (vocab ${dims.vocab}, d_model ${dims.dModel}, `
     + `${dims.layers} layers, d_mlp ${dims.dMlp}, ${dims.heads} query / ${dims.kvHeads} key-value heads of ${dims.dHead}), BF16; tfjs on ${backend.description}`);
   say(`memory available: ${gb(await availableMemoryBytes())}`);
-  const dir = mkdtempSync(join(tmpdir(), 'hooklens-capacity-'));
+  removeStaleCheckpoints();
+  const dir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
   // A 5 GB file must not outlive an interrupted run.
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const onSignal = () => { remove(); process.exit(130); };
@@ -56,7 +57,6 @@ export async function capacityBench(say: (line?: string) => void, options: { lay
       logits.dispose();
     };
     forward('first, builds the session');
-    forward('again');
 
     const layer = Math.floor(dims.layers / 2);
     const begun = performance.now();
@@ -67,6 +67,7 @@ export async function capacityBench(say: (line?: string) => void, options: { lay
       + `${offHeap ? 'every entry in JavaScript memory' : 'some entries on the tfjs backend'}; tfjs tensors on ${tf.getBackend()}: ${tf.backend().numDataIds()}`);
     tf.dispose(logits);
     cache.dispose();
+    forward('again, session built');
 
     const peak = peakRss();
     say(`peak RSS ${gb(peak)} = ${(peak / weightBytes).toFixed(2)}× the float32 weight bytes (${gb(weightBytes)}); `
@@ -76,6 +77,28 @@ export async function capacityBench(say: (line?: string) => void, options: { lay
     remove();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+const TEMP_PREFIX = 'hooklens-capacity-';
+
+/**
+ * Removes checkpoints left by earlier runs whose process is gone: a run killed outright (the
+ * kernel's out-of-memory killer sends SIGKILL) cannot clean up after itself.
+ */
+function removeStaleCheckpoints(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^hooklens-capacity-(\d+)-/.exec(name)?.[1]);
+    if (pid && !isRunning(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
