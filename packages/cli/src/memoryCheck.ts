@@ -15,8 +15,9 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
  */
 export function checkCacheFits(model: HookedTransformer, rows: number[][], names: string[]): void {
   const [batch, positions] = [rows.length, rows[0].length];
-  // Too-long rows get the model's own n_ctx error, which says more.
-  if (backendInfo()?.name !== 'wasm' || positions > model.config.nCtx) return;
+  // Too-long rows get the model's own n_ctx error, which says more. The onnx engine keeps weights
+  // and caches in JavaScript memory, outside the wasm heap (loadModel checked the weights fit).
+  if (backendInfo()?.name !== 'wasm' || model.engine.name === 'onnx' || positions > model.config.nCtx) return;
   const { activations: cache, logits } = model.estimateCacheBytes([batch, positions], names as HookName[]);
   // From the parameter count: asking for parameter tensors would put every weight on the heap being measured.
   const weights = 4 * model.numParams();

@@ -25,5 +25,8 @@ export { loadModel } from './loadModel.ts';
 export { chooseEngine, engineLine, ENGINE_ENV, ENGINE_NAMES, EngineError } from './engine/select.ts';
 export { ortAvailability } from './engine/ort.ts';
 export { onnxMatMul } from './engine/matMulProbe.ts';
+export { isOnHost } from './engine/hostTensors.ts';
+export { availableMemoryBytes, modelMemory } from './memoryFit.ts';
+export type { ModelMemory } from './memoryFit.ts';
 export type { EngineChoice, EngineName } from './engine/select.ts';
 export type { LoadModelOptions } from './loadModel.ts';

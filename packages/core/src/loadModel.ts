@@ -1,7 +1,9 @@
 import { initBackend } from './backend/index.ts';
+import { chooseEngine } from './engine/select.ts';
 import type { BackendName } from './backend/index.ts';
 import type { EngineName } from './engine/select.ts';
 import { loadCheckpoint } from './io/detect.ts';
+import { availableMemoryBytes, checkModelFits } from './memoryFit.ts';
 import { HookedTransformer } from './model.ts';
 import { processWeights } from './process.ts';
 import type { ProcessingOptions } from './process.ts';
@@ -16,6 +18,11 @@ export interface LoadModelOptions {
   backend?: BackendName;
   /** Force an engine (tfjs or onnx); default: HOOKLENS_ENGINE, else tfjs. */
   engine?: EngineName;
+  /**
+   * Bytes of memory the model may take; a model estimated (from its config) to need more is
+   * refused before any weight is read. Default: the memory the system has available now.
+   */
+  availableMemory?: number;
 }
 
 /**
@@ -29,12 +36,16 @@ export interface LoadModelOptions {
  * console.log(text); // " Mary"
  */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<HookedTransformer> {
-  await initBackend(options.backend);
-  const checkpoint = loadCheckpoint(path);
+  const backend = await initBackend(options.backend);
+  const engine = chooseEngine(options.engine).name;
+  const availableBytes = options.availableMemory ?? await availableMemoryBytes();
+  const checkpoint = loadCheckpoint(path, {
+    checkConfig: (config) => checkModelFits(config, path, { engine, wasm: backend.name === 'wasm', availableBytes }),
+  });
   const tokenizerPath = options.tokenizer ?? checkpoint.tokenizerPath;
   const tokenizer = tokenizerPath ? loadTokenizer(tokenizerPath, { vocabSize: checkpoint.config.dVocab }) : undefined;
   const { config, weights } = options.processing
     ? processWeights(checkpoint.config, checkpoint.weights, options.processing)
     : checkpoint;
-  return new HookedTransformer(config, weights, { tokenizer, source: checkpoint.source, engine: options.engine });
+  return new HookedTransformer(config, weights, { tokenizer, source: checkpoint.source, engine });
 }

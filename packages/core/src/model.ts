@@ -12,6 +12,7 @@ import type { HookFilter, HookName, HookSelector } from './hooks/names.ts';
 import { RunContext } from './hooks/runContext.ts';
 import { buildTfjsTransformer } from './engine/tfjsTransformer.ts';
 import { fuseHostAttention } from './engine/hostFuse.ts';
+import { copyOnHost } from './engine/hostTensors.ts';
 import { OnnxTransformer } from './engine/onnxTransformer.ts';
 import { cachedStepMaskBias, HostKeyValues } from './engine/onnxKeyValues.ts';
 import type { HostFusedAttention } from './engine/onnxTransformer.ts';
@@ -151,13 +152,14 @@ export class HookedTransformer {
     this.tokenizer = options.tokenizer;
     this.source = options.source ?? 'memory';
     this.weights = weights;
-    this.parameters = new Parameters(this.config, weights, this.source, options.trainable ?? false);
-    this.names = hookNamesFor(this.config);
-    this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
     const trainable = options.trainable ?? false;
     this.trainable = trainable;
     if (trainable && options.engine === 'onnx') throw new EngineError('a trainable model runs on the tfjs engine (the onnx engine has no gradients)');
     this.engine = trainable ? chooseEngine('tfjs') : chooseEngine(options.engine);
+    // On the onnx engine the weights tools read as tensors wrap the host copies (no second copy, no wasm heap).
+    this.parameters = new Parameters(this.config, weights, this.source, trainable, this.engine.name === 'onnx');
+    this.names = hookNamesFor(this.config);
+    this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
     this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
     if (!this.onnx) this.tfjs();
     // Tools read these as tfjs tensors on every call; made now, they are the model's own from load
@@ -429,7 +431,8 @@ export class HookedTransformer {
           edit: (name, value) => ctx.hook(name, value),
           read: (name, value) => {
             const stores = active.get(name as HookName)!.map((fn) => cacheStores.get(fn)!);
-            stores.forEach((store, index) => store(index === stores.length - 1 ? value : value.clone()));
+            // Copies stay on the host: clone() would run on the active backend and move the value into its heap.
+            stores.forEach((store, index) => store(index === stores.length - 1 ? value : copyOnHost(value)));
           },
         });
       } else {

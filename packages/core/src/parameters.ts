@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config.ts';
+import { tensorOnHost } from './engine/hostTensors.ts';
 import { validateWeights, WeightError, weightSpecs } from './weights.ts';
 import type { HostTensor, WeightMap } from './weights.ts';
 
@@ -12,8 +13,12 @@ export class Parameters {
   private readonly host = new Map<string, HostTensor>();
   private readonly tensors = new Map<string, tf.Tensor>();
 
-  /** With `trainable`, every weight is a tf.Variable (built at once) that optimisers can update in place. */
-  constructor(config: ModelConfig, weights: WeightMap, source?: string, private readonly trainable = false) {
+  /**
+   * With `trainable`, every weight is a tf.Variable (built at once) that optimisers can update in place.
+   * With `onHost`, inference weights become tensors over their host arrays in JavaScript memory
+   * (hostTensors.ts): no copy, and none in the WebAssembly heap until a computation moves one there.
+   */
+  constructor(config: ModelConfig, weights: WeightMap, source?: string, private readonly trainable = false, private readonly onHost = false) {
     validateWeights(config, weights, source);
     for (const [name, spec] of weightSpecs(config)) {
       const host = weights.get(name);
@@ -58,7 +63,7 @@ export class Parameters {
       const host = this.host.get(name);
       if (!host) return undefined;
       // Kept: the first request may come inside a forward pass' tf.tidy.
-      tensor = tf.keep(tf.tensor(host.data, host.shape, 'float32'));
+      tensor = tf.keep(this.onHost ? tensorOnHost(host.data, host.shape) : tf.tensor(host.data, host.shape, 'float32'));
       this.tensors.set(name, tensor);
     }
     return tensor as T;

@@ -24,9 +24,21 @@ import { timeMedian } from './timing.ts';
 const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
 
 const args = process.argv.slice(2);
+const usage = 'usage: pnpm bench [--quick] | pnpm bench --capacity [--layers N]';
+if (args[0] === '--capacity') {
+  // A separate run (capacityBench.ts): a Gemma-2-2B-sized model on the onnx engine, or N of its layers.
+  const layers = args[1] === '--layers' ? Number(args[2]) : undefined;
+  if (args.length !== (layers === undefined ? 1 : 3) || (layers !== undefined && !(Number.isInteger(layers) && layers > 0))) {
+    process.stderr.write(`bench: bad arguments ${args.join(' ')}; ${usage}\n`);
+    process.exit(2);
+  }
+  const { capacityBench } = await import('./capacityBench.ts');
+  await capacityBench((line = '') => process.stdout.write(`${line}\n`), { layers });
+  process.exit(0);
+}
 const unknown = args.filter((arg) => arg !== '--quick');
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown argument ${unknown[0]}; usage: pnpm bench [--quick]\n`);
+  process.stderr.write(`bench: unknown argument ${unknown[0]}; ${usage}\n`);
   process.exit(2);
 }
 const quick = args.includes('--quick');

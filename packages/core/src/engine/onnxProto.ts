@@ -166,7 +166,14 @@ function writeNode(w: Writer, node: NodeProto, index: number): void {
 }
 
 /** The serialised ModelProto (IR version 8, default-domain opset 17). */
-export function encodeModel(graph: GraphProto): Uint8Array {
+/**
+ * Protobuf's limit on one message. hooklens' graphs stay far below it because weights are
+ * graph inputs fed from host arrays (ONNX Runtime takes inputs of any size, uncopied), never
+ * initializers; only small constants are embedded. A graph past it is a bug: fail clearly.
+ */
+export const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
+
+export function encodeModel(graph: GraphProto, maxBytes = MAX_PROTOBUF_BYTES): Uint8Array {
   const w = new Writer();
   w.int(1, 8); // ir_version
   w.string(2, 'hooklens');
@@ -178,5 +185,10 @@ export function encodeModel(graph: GraphProto): Uint8Array {
     for (const output of graph.outputs) g.message(12, (v) => writeValueInfo(v, output));
   });
   w.message(8, (o) => { o.string(1, ''); o.int(2, OPSET); });
+  if (w.length > maxBytes) {
+    const largest = [...graph.initializers].sort((a, b) => b.raw.byteLength - a.raw.byteLength)[0];
+    throw new Error(`onnx graph ${graph.name} would be ${w.length} bytes, over protobuf's ${maxBytes}`
+      + (largest ? `; its largest constant is ${largest.name} [${largest.dims.join(', ')}] (${largest.raw.byteLength} bytes): feed it as an input` : ''));
+  }
   return w.concat();
 }

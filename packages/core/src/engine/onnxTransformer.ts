@@ -8,6 +8,7 @@ import { GraphRecorder, OnnxOps } from './onnxOps.ts';
 import type { Sym } from './onnxOps.ts';
 import { ElemType, encodeModel } from './onnxProto.ts';
 import type { TensorProto } from './onnxProto.ts';
+import { tensorOnHost } from './hostTensors.ts';
 import type { HookContext } from './ops.ts';
 import { OrtSession, ortTensor } from './ort.ts';
 import type { OrtTensor } from './ort.ts';
@@ -331,6 +332,7 @@ function disposePlan(plan: Plan): void {
   for (const segment of plan.segments) segment.session?.dispose();
 }
 
+/** ONNX Runtime's output as a tfjs tensor over the same array, off the WebAssembly heap (see hostTensors.ts). */
 function toTf(value: OrtTensor): tf.Tensor {
-  return tf.tensor(value.data as Float32Array, [...value.dims], 'float32');
+  return tensorOnHost(value.data as Float32Array, value.dims);
 }

@@ -22,6 +22,12 @@ export interface LoadedCheckpoint {
   tokenizerPath?: string;
 }
 
+/** How loaders proceed; every loader honours each field. */
+export interface LoadCheckpointOptions {
+  /** Called with the config once it is read, before any weight is: may throw to stop the load (e.g. too big for memory). */
+  checkConfig?: (config: ModelConfig) => void;
+}
+
 export const SAFETENSORS_FILE = 'model.safetensors';
 export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';
 

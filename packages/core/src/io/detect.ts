@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LoadError } from './errors.ts';
-import { isObject, readJsonFile, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE, type LoadedCheckpoint } from './checkpoint.ts';
+import { isObject, readJsonFile, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint.ts';
 import { describeArchitecture, huggingFaceArchitecture, loadHuggingFace, SUPPORTED_HF_ARCHITECTURES } from './huggingface.ts';
 import { HOOKLENS_MODEL_TYPE, loadHooklens } from './hooklensFormat.ts';
 import { loadLlama2c, readLlama2cHeader } from './llama2c.ts';
@@ -33,7 +33,7 @@ function listing(names: string[]): string {
   return names.length > 12 ? `${shown}, … (${names.length} entries)` : shown;
 }
 
-function loadDirectory(dir: string): LoadedCheckpoint {
+function loadDirectory(dir: string, options: LoadCheckpointOptions): LoadedCheckpoint {
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -50,13 +50,13 @@ function loadDirectory(dir: string): LoadedCheckpoint {
     }
     const raw = readJsonFile(configPath);
     if (!isObject(raw)) throw new LoadError(`${configPath}: config is not a JSON object`);
-    if (raw.model_type === HOOKLENS_MODEL_TYPE) return loadHooklens(dir, raw);
-    if (huggingFaceArchitecture(raw)) return loadHuggingFace(dir, raw);
+    if (raw.model_type === HOOKLENS_MODEL_TYPE) return loadHooklens(dir, raw, options);
+    if (huggingFaceArchitecture(raw)) return loadHuggingFace(dir, raw, options);
     throw new LoadError(`${configPath}: unknown architecture (${describeArchitecture(raw)}); ${SUPPORTED_CHECKPOINTS}`);
   }
   const bins = names.filter((n) => n.endsWith('.bin') && isFile(join(dir, n)));
   const checkpoints = bins.filter((n) => 'header' in readLlama2cHeader(join(dir, n)));
-  if (checkpoints.length === 1) return loadLlama2c(join(dir, checkpoints[0]));
+  if (checkpoints.length === 1) return loadLlama2c(join(dir, checkpoints[0]), options);
   if (checkpoints.length > 1) {
     throw new LoadError(`${dir}: holds ${checkpoints.length} llama2.c checkpoints (${checkpoints.join(', ')}); pass the one to load`);
   }
@@ -66,21 +66,21 @@ function loadDirectory(dir: string): LoadedCheckpoint {
   throw new LoadError(`${dir}: ${what}; ${SUPPORTED_CHECKPOINTS}`);
 }
 
-function loadFile(path: string): LoadedCheckpoint {
+function loadFile(path: string, options: LoadCheckpointOptions): LoadedCheckpoint {
   const name = basename(path);
   // A file inside a checkpoint directory stands for the directory.
-  if (name === 'config.json' || name === SAFETENSORS_FILE || name === SAFETENSORS_INDEX_FILE) return loadDirectory(dirname(path));
+  if (name === 'config.json' || name === SAFETENSORS_FILE || name === SAFETENSORS_INDEX_FILE) return loadDirectory(dirname(path), options);
   const header = readLlama2cHeader(path);
-  if ('header' in header) return loadLlama2c(path);
+  if ('header' in header) return loadLlama2c(path, options);
   const what = name.endsWith('.bin') ? `a .bin file that is not a llama2.c checkpoint (${header.reason})` : 'a file of no supported kind';
   throw new LoadError(`${path}: ${what}; ${SUPPORTED_CHECKPOINTS}`);
 }
 
 /** Loads whatever checkpoint `path` holds; throws a LoadError naming what it found otherwise. */
-export function loadCheckpoint(path: string): LoadedCheckpoint {
+export function loadCheckpoint(path: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   if (!existsSync(path)) throw new LoadError(`${path}: no such file or directory; ${SUPPORTED_CHECKPOINTS}`);
   const stats = statSync(path);
-  if (stats.isDirectory()) return loadDirectory(path);
-  if (stats.isFile()) return loadFile(path);
+  if (stats.isDirectory()) return loadDirectory(path, options);
+  if (stats.isFile()) return loadFile(path, options);
   throw new LoadError(`${path}: neither a file nor a directory`);
 }

@@ -12,7 +12,7 @@ import { LoadError } from './errors.ts';
 import { writeSafetensors } from './safetensors.ts';
 import {
   checkedConfig, checkWeights, isObject, readJsonFile, SAFETENSORS_FILE, tiedUnembed, tokenizerJsonIn, withTensorSource,
-  type LoadedCheckpoint,
+  type LoadCheckpointOptions, type LoadedCheckpoint,
 } from './checkpoint.ts';
 
 export const HOOKLENS_MODEL_TYPE = 'hooklens';
@@ -85,13 +85,14 @@ export function parseHooklensConfig(raw: unknown, path: string): ModelConfig {
 }
 
 /** Loads a hooklens checkpoint directory. `rawConfig` is config.json already parsed, if the caller has it. */
-export function loadHooklens(dir: string, rawConfig?: unknown): LoadedCheckpoint {
+export function loadHooklens(dir: string, rawConfig?: unknown, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const configPath = join(dir, 'config.json');
   const raw = rawConfig ?? readJsonFile(configPath);
   if (!isObject(raw) || raw.model_type !== HOOKLENS_MODEL_TYPE) {
     throw new LoadError(`${configPath}: not a hooklens config (model_type ${JSON.stringify(isObject(raw) ? raw.model_type ?? null : null)})`);
   }
   const config = parseHooklensConfig(raw.hooklens_config, configPath);
+  options.checkConfig?.(config);
   const weights: WeightMap = withTensorSource(dir, (source) => {
     const map: WeightMap = new Map();
     // Every tensor in the file is kept, canonical or not, so save → load is faithful.

@@ -10,7 +10,7 @@ import { LoadError } from './errors.ts';
 import {
   activationFunction, checkedConfig, checkWeights, columnsToHeads, ConfigFields, isObject, linearToHeads,
   linearToHeadsOut, readJsonFile, reshape, sliceFlat, tiedUnembed, tokenizerJsonIn, withTensorSource,
-  type CheckpointFormat, type LoadedCheckpoint, type TensorSource,
+  type CheckpointFormat, type LoadCheckpointOptions, type LoadedCheckpoint, type TensorSource,
 } from './checkpoint.ts';
 import { GEMMA2_ARCHITECTURES, GEMMA2_TYPES, GEMMA3_ARCHITECTURES, GEMMA3_TYPES, gemmaConfig, gemmaTextFields, gemmaWeights, type GemmaFamily } from './families/gemma.ts';
 import { gptNeoxConfig, gptNeoxWeights } from './families/gptneox.ts';
@@ -283,7 +283,7 @@ export function llamaWeights(
  * Loads a Hugging Face checkpoint directory of a supported architecture. `rawConfig` is config.json
  * already parsed (detection reads it); otherwise it is read here.
  */
-export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpoint {
+export function loadHuggingFace(dir: string, rawConfig?: unknown, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const configPath = join(dir, 'config.json');
   const raw = rawConfig ?? readJsonFile(configPath);
   if (!isObject(raw)) throw new LoadError(`${configPath}: config is not a JSON object`);
@@ -294,6 +294,7 @@ export function loadHuggingFace(dir: string, rawConfig?: unknown): LoadedCheckpo
   const loader = LOADERS[architecture];
   const fields = new ConfigFields(raw, configPath);
   const config = checkedConfig(loader.config(fields), configPath);
+  options.checkConfig?.(config);
   const { weights, tied } = withTensorSource(dir, (source) => loader.weights(config, source, fields));
   config.tiedEmbeddings = tied;
   checkWeights(config, weights, dir);

@@ -6,7 +6,7 @@ export {
   type ReadSafetensorsOptions, type SafetensorsDtype, type SafetensorsEntry, type SafetensorsFile, type SafetensorsHeader,
   type WriteSafetensorsOptions,
 } from './safetensors.ts';
-export type { CheckpointFormat, LoadedCheckpoint } from './checkpoint.ts';
+export type { CheckpointFormat, LoadCheckpointOptions, LoadedCheckpoint } from './checkpoint.ts';
 export { loadHuggingFace, type HuggingFaceArchitecture } from './huggingface.ts';
 export { findLlama2cTokenizer, loadLlama2c, parseLlama2cHeader, readLlama2cHeader, type Llama2cHeader } from './llama2c.ts';
 export { loadHooklens, saveCheckpoint, type SaveCheckpointOptions } from './hooklensFormat.ts';

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../config.ts';
 import { transpose2d, type HostTensor, type WeightMap } from '../weights.ts';
 import { LoadError } from './errors.ts';
 import { readExactly } from './safetensors.ts';
-import { checkedConfig, checkWeights, linearToHeads, linearToHeadsOut, tiedUnembed, type LoadedCheckpoint } from './checkpoint.ts';
+import { checkedConfig, checkWeights, linearToHeads, linearToHeadsOut, tiedUnembed, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint.ts';
 
 export const LLAMA2C_HEADER_BYTES = 28;
 
@@ -141,7 +141,7 @@ export function findLlama2cTokenizer(binPath: string, vocabSize?: number): strin
   return pick === undefined ? undefined : join(dir, pick);
 }
 
-export function loadLlama2c(path: string): LoadedCheckpoint {
+export function loadLlama2c(path: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -159,6 +159,7 @@ export function loadLlama2c(path: string): LoadedCheckpoint {
       throw new LoadError(`${path}: ${size < expected ? 'truncated' : 'unexpected trailing data in'} llama2.c checkpoint: header (dim=${h.dim}, hidden_dim=${h.hiddenDim}, n_layers=${h.nLayers}, n_heads=${h.nHeads}, n_kv_heads=${h.nKvHeads}, vocab_size=${h.sharedClassifier ? '' : '-'}${h.vocabSize}, seq_len=${h.seqLen}) implies ${expected} bytes, file has ${size}`);
     }
     const config = checkedConfig(llama2cConfig(h), path);
+    options.checkConfig?.(config);
     const weights = readWeights(fd, path, h);
     checkWeights(config, weights, path);
     return { config, weights, format: 'llama2c', source: path, tokenizerPath: findLlama2cTokenizer(path, h.vocabSize) };

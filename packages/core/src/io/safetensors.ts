@@ -95,28 +95,41 @@ function parseHeader(json: Uint8Array, fileBytes: number, path: string): Safeten
   return { path, entries, metadata };
 }
 
-function decodeFloat(raw: Uint8Array, dtype: string, name: string, path: string): Float32Array {
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+
+/** Widens `raw` into `out` from element `at` (a new array of its values by default). */
+function decodeFloat(raw: Uint8Array, dtype: string, name: string, path: string, out?: Float32Array, at = 0): Float32Array {
   switch (dtype) {
-    case 'F32': return decodeF32(raw);
-    case 'F16': return decodeF16(raw);
-    case 'BF16': return decodeBF16(raw);
-    case 'F64': return decodeF64(raw);
+    case 'F32': return decodeF32(raw, out, at);
+    case 'F16': return decodeF16(raw, out, at);
+    case 'BF16': return decodeBF16(raw, out, at);
+    case 'F64': return decodeF64(raw, out, at);
     default: throw new LoadError(`${path}: tensor "${name}" has dtype ${dtype}; only F32, F16, BF16 and F64 weights are supported`);
   }
 }
 
-/** Reads exactly `length` bytes at `position`, or throws a LoadError naming the file. */
-export function readExactly(fd: number, position: number, length: number, path: string): Uint8Array {
-  const buffer = new Uint8Array(length);
+/** Fills `buffer` from `position`, or throws a LoadError naming the file. */
+function readInto(fd: number, buffer: Uint8Array, position: number, path: string): Uint8Array {
   let done = 0;
-  while (done < length) {
+  while (done < buffer.byteLength) {
     // readSync reads at most 2 GiB at a time.
-    const n = readSync(fd, buffer, done, Math.min(length - done, 0x40000000), position + done);
-    if (n === 0) throw new LoadError(`${path}: truncated (needed bytes ${position}..${position + length}, file ended at ${position + done})`);
+    const n = readSync(fd, buffer, done, Math.min(buffer.byteLength - done, 0x40000000), position + done);
+    if (n === 0) throw new LoadError(`${path}: truncated (needed bytes ${position}..${position + buffer.byteLength}, file ended at ${position + done})`);
     done += n;
   }
   return buffer;
 }
+
+/** Reads exactly `length` bytes at `position`, or throws a LoadError naming the file. */
+export function readExactly(fd: number, position: number, length: number, path: string): Uint8Array {
+  return readInto(fd, new Uint8Array(length), position, path);
+}
+
+/**
+ * Raw bytes read per step when widening a tensor: a checkpoint's largest tensor (a 256k-token
+ * embedding) is never held both as stored and as float32, only as float32 plus this much.
+ */
+export const READ_CHUNK_BYTES = 64 * 2 ** 20;
 
 function openForReading(path: string): number {
   try {
@@ -153,13 +166,22 @@ export class SafetensorsReader {
   /** Storage dtype and shape of a tensor, without reading it. */
   entry(name: string): SafetensorsEntry | undefined { return this.header.entries.get(name); }
 
-  /** Reads one tensor, widened to float32. */
-  read(name: string): HostTensor {
+  /** Reads one tensor, widened to float32, `chunkBytes` of the file at a time. */
+  read(name: string, chunkBytes = READ_CHUNK_BYTES): HostTensor {
     const entry = this.header.entries.get(name);
     if (!entry) throw new LoadError(`${this.path}: no tensor "${name}"`);
     if (this.fd === undefined) throw new Error(`${this.path}: reader is closed`);
-    const raw = readExactly(this.fd, entry.begin, entry.end - entry.begin, this.path);
-    return { shape: entry.shape.slice(), data: decodeFloat(raw, entry.dtype, name, this.path) };
+    if (!FLOAT_DTYPES.has(entry.dtype)) decodeFloat(new Uint8Array(0), entry.dtype, name, this.path);
+    const width = BYTES_PER_ELEMENT[entry.dtype]!;
+    const count = (entry.end - entry.begin) / width;
+    const data = new Float32Array(count);
+    const step = Math.max(1, Math.floor(chunkBytes / width));
+    const buffer = new Uint8Array(Math.min(count, step) * width);
+    for (let at = 0; at < count; at += step) {
+      const raw = buffer.subarray(0, Math.min(step, count - at) * width);
+      decodeFloat(readInto(this.fd, raw, entry.begin + at * width, this.path), entry.dtype, name, this.path, data, at);
+    }
+    return { shape: entry.shape.slice(), data };
   }
 
   close(): void {

@@ -65,6 +65,46 @@ describe('safetensors', () => {
     expect(Array.from(decodeF16(data))).toEqual(expected);
   });
 
+  it('widens every float dtype chunk by chunk into one array, whatever the chunk size', () => {
+    // Hand-picked values exact in each storage type, with the raw words written out by hand.
+    const expected = [1, -2, 0.5, 3.75, -0.15625, 96, 0, -1.5, 2 ** -10];
+    const bf16 = [0x3f80, 0xc000, 0x3f00, 0x4070, 0xbe20, 0x42c0, 0x0000, 0xbfc0, 0x3a80];
+    const f16 = [0x3c00, 0xc000, 0x3800, 0x4380, 0xb100, 0x5600, 0x0000, 0xbe00, 0x1400];
+    const tensors: Record<string, { dtype: string; bytes: Uint8Array }> = {
+      bf16: { dtype: 'BF16', bytes: new Uint8Array(Uint16Array.from(bf16).buffer) },
+      f16: { dtype: 'F16', bytes: new Uint8Array(Uint16Array.from(f16).buffer) },
+      f32: { dtype: 'F32', bytes: new Uint8Array(Float32Array.from(expected).buffer) },
+      f64: { dtype: 'F64', bytes: new Uint8Array(Float64Array.from(expected).buffer) },
+    };
+    // An odd leading tensor leaves the others' data unaligned in the file.
+    const header: Record<string, unknown> = { pad: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } };
+    const parts: Uint8Array[] = [Uint8Array.of(0)];
+    let offset = 1;
+    for (const [name, { dtype, bytes }] of Object.entries(tensors)) {
+      header[name] = { dtype, shape: [3, 3], data_offsets: [offset, offset + bytes.byteLength] };
+      parts.push(bytes);
+      offset += bytes.byteLength;
+    }
+    const data = new Uint8Array(offset);
+    let at = 0;
+    for (const part of parts) { data.set(part, at); at += part.byteLength; }
+    const path = join(tempDir(), 'chunks.safetensors');
+    writeFileSync(path, rawSafetensors(header, data));
+    const reader = SafetensorsReader.open(path);
+    try {
+      for (const name of Object.keys(tensors)) {
+        for (const chunkBytes of [1, 6, 16, 1 << 20]) {
+          const tensor = reader.read(name, chunkBytes);
+          expect(tensor.shape).toEqual([3, 3]);
+          expect(Array.from(tensor.data), `${name} in chunks of ${chunkBytes} bytes`).toEqual(expected);
+        }
+      }
+      expectLoadError(() => reader.read('pad', 4), 'pad', 'U8');
+    } finally {
+      reader.close();
+    }
+  });
+
   it('reads tensors one at a time, and only the ones a filter passes', () => {
     const path = join(tempDir(), 'c.safetensors');
     writeSafetensors(path, { keep: { shape: [2], data: new Float32Array([1, 2]) }, skip: { shape: [1], data: new Float32Array([3]) } });

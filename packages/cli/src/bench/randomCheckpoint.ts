@@ -1,0 +1,132 @@
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The dimensions a checkpoint family's config and tensors are built from. */
+export interface CheckpointDims {
+  vocab: number;
+  dModel: number;
+  layers: number;
+  dMlp: number;
+  heads: number;
+  kvHeads: number;
+  dHead: number;
+  nCtx: number;
+}
+
+/** One stored tensor: its checkpoint name, shape, and how its random values are scaled. */
+export interface TensorPlan {
+  name: string;
+  shape: number[];
+  /** Values are uniform in [-scale, scale] around `offset` (norm weights: offset 1, scale 0). */
+  scale: number;
+  offset?: number;
+}
+
+/** How a model family lays out a Hugging Face checkpoint: its config.json and its tensors, in file order. */
+export interface CheckpointFamily {
+  name: string;
+  config(dims: CheckpointDims): Record<string, unknown>;
+  tensors(dims: CheckpointDims): TensorPlan[];
+}
+
+/** Llama's Hugging Face form (LlamaForCausalLM), tied embeddings. */
+export const LLAMA_FORM: CheckpointFamily = {
+  name: 'llama',
+  config: (d) => ({
+    model_type: 'llama',
+    architectures: ['LlamaForCausalLM'],
+    vocab_size: d.vocab,
+    hidden_size: d.dModel,
+    intermediate_size: d.dMlp,
+    num_hidden_layers: d.layers,
+    num_attention_heads: d.heads,
+    num_key_value_heads: d.kvHeads,
+    head_dim: d.dHead,
+    max_position_embeddings: d.nCtx,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    hidden_act: 'silu',
+    tie_word_embeddings: true,
+    bos_token_id: 2,
+    eos_token_id: 1,
+    torch_dtype: 'bfloat16',
+  }),
+  tensors: (d) => {
+    const fan = (inputs: number) => 1 / Math.sqrt(inputs);
+    const plans: TensorPlan[] = [{ name: 'model.embed_tokens.weight', shape: [d.vocab, d.dModel], scale: 1 }];
+    for (let layer = 0; layer < d.layers; layer++) {
+      const p = `model.layers.${layer}`;
+      plans.push(
+        { name: `${p}.input_layernorm.weight`, shape: [d.dModel], scale: 0, offset: 1 },
+        { name: `${p}.self_attn.q_proj.weight`, shape: [d.heads * d.dHead, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.self_attn.k_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.self_attn.v_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.self_attn.o_proj.weight`, shape: [d.dModel, d.heads * d.dHead], scale: fan(d.heads * d.dHead) },
+        { name: `${p}.post_attention_layernorm.weight`, shape: [d.dModel], scale: 0, offset: 1 },
+        { name: `${p}.mlp.gate_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.mlp.up_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.mlp.down_proj.weight`, shape: [d.dModel, d.dMlp], scale: fan(d.dMlp) },
+      );
+    }
+    plans.push({ name: 'model.norm.weight', shape: [d.dModel], scale: 0, offset: 1 });
+    return plans;
+  },
+};
+
+/** Values generated and written per step: the writer never holds more than this many. */
+const CHUNK_VALUES = 4 * 2 ** 20;
+
+/**
+ * Writes a checkpoint of `family` with random BF16 weights into `dir` (config.json +
+ * model.safetensors), streaming: the header first (its offsets follow from the shapes),
+ * then each tensor in chunks, so a 5 GB file costs a few MB of memory. Returns the file's bytes.
+ */
+export function writeRandomCheckpoint(dir: string, family: CheckpointFamily, dims: CheckpointDims, seed = 1): number {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(family.config(dims), null, 2)}\n`);
+  const plans = family.tensors(dims);
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt', written_by: 'hooklens bench --capacity' } };
+  let offset = 0;
+  for (const plan of plans) {
+    const bytes = 2 * plan.shape.reduce((a, b) => a * b, 1);
+    header[plan.name] = { dtype: 'BF16', shape: plan.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
+  const fd = openSync(join(dir, 'model.safetensors'), 'w');
+  try {
+    writeAll(fd, prefix);
+    writeAll(fd, headerBytes);
+    let state = (seed * 0x9e3779b9) >>> 0 || 1;
+    const words = new Uint16Array(CHUNK_VALUES);
+    const float = new Float32Array(1);
+    const bits = new Uint32Array(float.buffer);
+    for (const plan of plans) {
+      const count = plan.shape.reduce((a, b) => a * b, 1);
+      for (let done = 0; done < count; done += CHUNK_VALUES) {
+        const n = Math.min(CHUNK_VALUES, count - done);
+        for (let i = 0; i < n; i++) {
+          // xorshift32: fast, and the values only need to be varied, not good.
+          state ^= state << 13; state >>>= 0;
+          state ^= state >>> 17;
+          state ^= state << 5; state >>>= 0;
+          float[0] = (plan.offset ?? 0) + plan.scale * (state / 2 ** 31 - 1);
+          words[i] = bits[0]! >>> 16;
+        }
+        writeAll(fd, new Uint8Array(words.buffer, 0, 2 * n));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return 8 + headerBytes.byteLength + offset;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+}
