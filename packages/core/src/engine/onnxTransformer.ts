@@ -10,8 +10,8 @@ import { ElemType, encodeModel } from './onnxProto.ts';
 import type { TensorProto } from './onnxProto.ts';
 import type { HookContext } from './ops.ts';
 import { OrtSession, ortTensor } from './ort.ts';
-import { realKeysView } from './stepKeyView.ts';
 import type { OrtTensor } from './ort.ts';
+import { realKeysView } from './stepKeyView.ts';
 
 /** One forward pass' inputs as host arrays (the onnx engine's feeds). */
 export interface OnnxForwardRequest {
@@ -301,7 +301,8 @@ export class OnnxTransformer {
       }
     });
     const wanted = new Set<string>([result, ...ctx.reads.values(), ...ctx.cuts.map((cut) => cut.pre), ...presents.flat()]);
-    const segments = ranges.map(([start, end], index): Segment => {
+    const segments: Segment[] = [];
+    const segment = ([start, end]: [number, number], index: number): Segment => {
       const nodes = recorder.nodes.slice(start, end);
       const cuts = index < bounds.length ? ctx.cuts.filter((cut) => cut.at === bounds[index]) : [];
       const produced = new Set(nodes.flatMap((node) => node.outputs));
@@ -316,7 +317,14 @@ export class OnnxTransformer {
       };
       const model = encodeModel({ name: `segment${index}`, nodes, initializers, inputs: inputs.map(describe), outputs: outputs.map(describe) });
       return { session: new OrtSession(model), inputs, outputs, cuts };
-    });
+    };
+    try {
+      ranges.forEach((range, index) => segments.push(segment(range, index)));
+    } catch (error) {
+      // A session that fails to build (out of memory, say) must not strand the ones built before it.
+      disposePlan({ segments, reads: ctx.reads, result, presents });
+      throw error;
+    }
     return { segments, reads: ctx.reads, result, presents };
   }
 
