@@ -15,7 +15,7 @@ import { fuseHostAttention } from './engine/hostFuse.ts';
 import { copyOnHost } from './engine/hostTensors.ts';
 import { OnnxTransformer } from './engine/onnxTransformer.ts';
 import { cachedStepMaskBias, HostKeyValues } from './engine/onnxKeyValues.ts';
-import type { HostFusedAttention } from './engine/onnxTransformer.ts';
+import type { HostFusedAttention, OnnxHookPlan } from './engine/onnxTransformer.ts';
 import { chooseEngine, EngineError } from './engine/select.ts';
 import type { EngineChoice, EngineName } from './engine/select.ts';
 import type { TfjsTransformer } from './engine/tfjsTransformer.ts';
@@ -167,7 +167,7 @@ export class HookedTransformer {
     else this.parameters.materialize(readoutWeightNames(this.config));
   }
 
-  /** The component tree on tfjs tensors; on the onnx engine built only when needed (generation). */
+  /** The component tree on tfjs tensors (the tfjs engine's; the onnx engine builds none). */
   private tfjs(): TfjsTransformer {
     this.tfjsBuilt ??= buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), this.trainable);
     return this.tfjsBuilt;
@@ -404,16 +404,13 @@ export class HookedTransformer {
     const hasPadding = mask !== undefined && mask.some((row) => row.includes(0));
     const learnedPadding = mask && cfg.positional === 'learned' ? mask : undefined;
 
-    const tfjs = this.onnx && !keyValues ? undefined : this.tfjs();
+    const tfjs = this.onnx ? undefined : this.tfjs();
     return tf.tidy(() => {
       const keyMask = mask && pastLength > 0 ? mask.map((row) => [...new Array<number>(pastLength).fill(1), ...row]) : mask;
       const maskBias = attentionMaskBiasData(keyMask, batch, length, pastLength + length);
       const localMaskBias = this.slidingWindow(maskBias, batch, length, pastLength);
       let output: tf.Tensor;
-      if (this.onnx && !keyValues) {
-        const reads: string[] = [];
-        const edits: string[] = [];
-        for (const [name, functions] of active) (functions.every((fn) => cacheStores.has(fn)) ? reads : edits).push(name);
+      if (this.onnx) {
         output = this.onnx.forward({
           rows,
           positions: positionIds(mask, batch, length, positionOffset),
@@ -425,16 +422,7 @@ export class HookedTransformer {
           stopAtLayer,
           residual: startAtLayer > 0 ? (options.residual!.dataSync() as Float32Array).slice() : undefined,
           unembedPositions: options.unembedPositions,
-        }, {
-          reads,
-          edits,
-          edit: (name, value) => ctx.hook(name, value),
-          read: (name, value) => {
-            const stores = active.get(name as HookName)!.map((fn) => cacheStores.get(fn)!);
-            // Copies stay on the host: clone() would run on the active backend and move the value into its heap.
-            stores.forEach((store, index) => store(index === stores.length - 1 ? value : copyOnHost(value)));
-          },
-        });
+        }, onnxHookPlan(active, ctx));
       } else {
         const inputs: TransformerInputs<tf.Tensor> = {
           tokens: tf.tensor2d(rows, [batch, length], 'int32'),
@@ -492,17 +480,13 @@ export class HookedTransformer {
     });
     const newTokens: number[] = [];
     let stopReason: GenerateStopReason = 'max-new-tokens';
-    // Without hooks the onnx engine keeps the key/value cache on the host; hooks see tfjs' shapes
-    // (keys as long as the sequence), so with hooks it generates on tfjs, its weights there for this call only.
-    const onnxCache = this.onnx && this.activeHooks(extra).size === 0
-      ? new HostKeyValues(this.config.nLayers, this.config.nKvHeads * this.config.dHead, nCtx)
-      : undefined;
-    const borrowed = this.onnx && !onnxCache && !this.tfjsBuilt ? this.parameters.materialized() : undefined;
+    // The onnx engine keeps the key/value cache on the host.
+    const onnxCache = this.onnx ? new HostKeyValues(this.config.nLayers, this.config.nKvHeads * this.config.dHead, nCtx) : undefined;
     const nextLogits = async (input: number[], offset: number): Promise<Float32Array> => {
       if (onnxCache) {
         // ONNX Runtime runs synchronously: let the event loop (a server's other requests) in between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        return this.onnxStep(onnxCache, input);
+        return this.onnxStep(onnxCache, input, extra);
       }
       const logits = this.run([input], {}, extra, keyValues, offset) as tf.Tensor3D;
       const last = tf.tidy(() => logits.slice([0, input.length - 1, 0], [1, 1, this.config.dVocab]).reshape([-1]));
@@ -531,35 +515,37 @@ export class HookedTransformer {
       }
     } finally {
       for (const entry of keyValues) tf.dispose([entry.keys, entry.values].filter((t): t is tf.Tensor => t !== undefined));
-      if (borrowed) {
-        this.tfjsBuilt?.dispose();
-        this.tfjsBuilt = undefined;
-        this.parameters.release(borrowed);
-      }
     }
     const visible = newTokens.filter((id) => !stopTokens.includes(id));
     return { tokens: [...promptIds, ...newTokens], newTokens, text: this.tokenizer ? this.continuationText(promptIds, visible) : '', stopReason };
   }
 
-  /** One hook-free generation step on the onnx engine: the last position's logits; the step's keys and values join `cache`. */
-  private onnxStep(cache: HostKeyValues, input: number[]): Float32Array {
+  /**
+   * One generation step on the onnx engine, with the hooks active now: the last position's
+   * logits; the step's keys and values join `cache` (not when a hook throws).
+   */
+  private onnxStep(cache: HostKeyValues, input: number[], extra: readonly RegisteredHook[]): Float32Array {
     const past = cache.length;
     const capacity = cache.capacity;
-    const maskBias = cachedStepMaskBias(past, capacity, input.length);
-    const { logits, keyValues } = this.onnx!.step({
-      rows: [input],
-      positions: positionIds(undefined, 1, input.length, past),
-      maskBias,
-      // Slots past the cache's capacity hold this step's keys, at sequence index past + (slot - capacity).
-      localMaskBias: this.slidingWindow(maskBias, 1, input.length, past, (slot) => (slot < capacity ? slot : past + slot - capacity)),
-      hasPadding: false,
-      startAtLayer: 0,
-      stopAtLayer: this.config.nLayers,
-      unembedPositions: [input.length - 1],
-      keyValues: { capacity: cache.capacity, keys: cache.keys, values: cache.values },
+    const active = this.activeHooks(extra);
+    // Hooks get tfjs tensors: freed when the step ends, as a tfjs forward frees its own.
+    return tf.tidy(() => {
+      const maskBias = cachedStepMaskBias(past, capacity, input.length);
+      const { logits, keyValues } = this.onnx!.step({
+        rows: [input],
+        positions: positionIds(undefined, 1, input.length, past),
+        maskBias,
+        // Slots past the cache's capacity hold this step's keys, at sequence index past + (slot - capacity).
+        localMaskBias: this.slidingWindow(maskBias, 1, input.length, past, (slot) => (slot < capacity ? slot : past + slot - capacity)),
+        hasPadding: false,
+        startAtLayer: 0,
+        stopAtLayer: this.config.nLayers,
+        unembedPositions: [input.length - 1],
+        keyValues: { capacity, length: past, keys: cache.keys, values: cache.values },
+      }, onnxHookPlan(active, new RunContext(this.hookPoints, active)));
+      cache.append(keyValues.keys, keyValues.values);
+      return logits;
     });
-    cache.append(keyValues.keys, keyValues.values);
-    return logits;
   }
 
   /** Tokens that end a generated text: the config's stop tokens, else the end-of-sequence token. */
@@ -585,6 +571,26 @@ export class HookedTransformer {
     this.tfjsBuilt?.dispose();
     this.onnx?.dispose();
   }
+}
+
+/**
+ * The active hooks as the onnx engine runs them: points whose functions are all runWithCache's
+ * stores are read (graph outputs, no cut); any other function may edit, so its point is cut.
+ */
+function onnxHookPlan(active: ReadonlyMap<HookName, HookFunction[]>, ctx: RunContext): OnnxHookPlan {
+  const reads: string[] = [];
+  const edits: string[] = [];
+  for (const [name, functions] of active) (functions.every((fn) => cacheStores.has(fn)) ? reads : edits).push(name);
+  return {
+    reads,
+    edits,
+    edit: (name, value) => ctx.hook(name, value),
+    read: (name, value) => {
+      const stores = active.get(name as HookName)!.map((fn) => cacheStores.get(fn)!);
+      // Copies stay on the host: clone() would run on the active backend and move the value into its heap.
+      stores.forEach((store, index) => store(index === stores.length - 1 ? value : copyOnHost(value)));
+    },
+  };
 }
 
 /** Mean next-token cross-entropy over positions whose token and next token are both real. */

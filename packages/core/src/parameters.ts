@@ -83,21 +83,6 @@ export class Parameters {
     return this.host.get(name);
   }
 
-  /** Names of the weights that are tfjs tensors now. */
-  materialized(): Set<string> {
-    return new Set(this.tensors.keys());
-  }
-
-  /** Frees the tfjs tensors of inference weights made since `materialized()` returned `kept` (host copies stay). */
-  release(kept: ReadonlySet<string>): void {
-    if (this.trainable) return;
-    for (const [name, tensor] of this.tensors) {
-      if (kept.has(name)) continue;
-      tensor.dispose();
-      this.tensors.delete(name);
-    }
-  }
-
   names(): string[] {
     return [...this.host.keys()];
   }

@@ -12,6 +12,7 @@ import { tensorOnHost } from './hostTensors.ts';
 import type { HookContext } from './ops.ts';
 import { OrtSession, ortTensor } from './ort.ts';
 import type { OrtTensor } from './ort.ts';
+import { realKeysView } from './stepKeyView.ts';
 
 /** One forward pass' inputs as host arrays (the onnx engine's feeds). */
 export interface OnnxForwardRequest {
@@ -30,10 +31,10 @@ export interface OnnxForwardRequest {
   unembedPositions?: readonly number[];
   /**
    * A generation step: the past keys and values (after rotary, [batch, capacity, kv_head,
-   * d_head] per layer; none when capacity is 0) are graph inputs, masked by maskBias, and the
-   * step's own keys and values come back.
+   * d_head] per layer; none when capacity is 0; the first `length` real) are graph inputs,
+   * masked by maskBias, and the step's own keys and values come back.
    */
-  keyValues?: { capacity: number; keys: readonly Float32Array[]; values: readonly Float32Array[] };
+  keyValues?: { capacity: number; length: number; keys: readonly Float32Array[]; values: readonly Float32Array[] };
 }
 
 /** A generation step's keys and values, [batch, pos, kv_head, d_head] per layer. */
@@ -108,6 +109,8 @@ class TraceContext implements HookContext<Sym> {
 
 const PLAN_CACHE_SIZE = 32;
 
+const noHooks: OnnxHookPlan = { reads: [], edits: [], edit: (_name, value) => value, read: () => undefined };
+
 /**
  * The transformer on ONNX Runtime: the component tree traced into graphs per plan (shapes,
  * points read, points edited), cut into segments at edited points, with sessions cached
@@ -170,10 +173,13 @@ export class OnnxTransformer {
     return toTf(values.get(plan.result)!);
   }
 
-  /** A generation step without hooks: the logits ([batch, pos(or unembedPositions), d_vocab], on the host) and the step's keys and values. */
-  step(request: OnnxForwardRequest & { keyValues: NonNullable<OnnxForwardRequest['keyValues']> }): { logits: Float32Array; keyValues: StepKeyValues } {
-    const none: OnnxHookPlan = { reads: [], edits: [], edit: (_name, value) => value, read: () => undefined };
-    const { plan, values } = this.execute(request, none);
+  /**
+   * A generation step: the logits ([batch, pos(or unembedPositions), d_vocab], on the host) and
+   * the step's keys and values. Hooks see scores and patterns over the real keys only, as on
+   * tfjs; tensors they get are made inside the caller's tidy.
+   */
+  step(request: OnnxForwardRequest & { keyValues: NonNullable<OnnxForwardRequest['keyValues']> }, hooks: OnnxHookPlan = noHooks): { logits: Float32Array; keyValues: StepKeyValues } {
+    const { plan, values } = this.execute(request, realKeysView(hooks, request.keyValues.length, request.keyValues.capacity));
     const host = (name: string) => values.get(name)!.data as Float32Array;
     return {
       logits: host(plan.result),
@@ -302,7 +308,8 @@ export class OnnxTransformer {
       }
     });
     const wanted = new Set<string>([result, ...ctx.reads.values(), ...ctx.cuts.map((cut) => cut.pre), ...presents.flat()]);
-    const segments = ranges.map(([start, end], index): Segment => {
+    const segments: Segment[] = [];
+    const segment = ([start, end]: [number, number], index: number): Segment => {
       const nodes = recorder.nodes.slice(start, end);
       const cuts = index < bounds.length ? ctx.cuts.filter((cut) => cut.at === bounds[index]) : [];
       const produced = new Set(nodes.flatMap((node) => node.outputs));
@@ -317,7 +324,14 @@ export class OnnxTransformer {
       };
       const model = encodeModel({ name: `segment${index}`, nodes, initializers, inputs: inputs.map(describe), outputs: outputs.map(describe) });
       return { session: new OrtSession(model), inputs, outputs, cuts };
-    });
+    };
+    try {
+      ranges.forEach((range, index) => segments.push(segment(range, index)));
+    } catch (error) {
+      // A session that fails to build (out of memory, say) must not strand the ones built before it.
+      disposePlan({ segments, reads: ctx.reads, result, presents });
+      throw error;
+    }
     return { segments, reads: ctx.reads, result, presents };
   }
 

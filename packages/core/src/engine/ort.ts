@@ -92,6 +92,8 @@ export function ortTensor(type: 'float32' | 'int32' | 'bool', data: OrtTensor['d
 
 /** One loaded ONNX model; `run` blocks until the outputs are ready. */
 export class OrtSession {
+  /** Sessions made and not yet disposed, in this process (for leak checks). */
+  static live = 0;
   private session: BindingSession | undefined;
 
   constructor(model: Uint8Array, threads = ortThreads()) {
@@ -104,6 +106,7 @@ export class OrtSession {
       graphOptimizationLevel: 'all',
     });
     this.session = session;
+    OrtSession.live++;
   }
 
   run(feeds: Record<string, OrtTensor>, outputs: readonly string[]): Record<string, OrtTensor> {
@@ -114,7 +117,9 @@ export class OrtSession {
   }
 
   dispose(): void {
-    this.session?.dispose();
+    if (!this.session) return;
+    this.session.dispose();
     this.session = undefined;
+    OrtSession.live--;
   }
 }

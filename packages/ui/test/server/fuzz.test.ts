@@ -5,14 +5,14 @@
  * nothing may be logged as an internal error, and afterwards the server must be healthy with
  * its tensors and memory back where they were.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { seededRandom } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HEAD_REFS, MAX_INDEX_LIST, MAX_PROMPT_TOKENS, PATCH_KINDS, ROUTES } from '../../src/api/index.ts';
-import type { HealthResponse, RouteName } from '../../src/api/index.ts';
+import type { RouteName } from '../../src/api/index.ts';
 import { startTestServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
+import { send, settle } from './settle.ts';
+import type { Request } from './settle.ts';
 
 const SEED = 13;
 const REQUESTS = 300;
@@ -31,8 +31,6 @@ interface ModelShape {
   dVocab: number;
   hasTokenizer: boolean;
 }
-
-type Request = { method: 'GET' | 'POST' | 'DELETE'; path: string; body?: unknown };
 
 class Fuzzer {
   constructor(
@@ -127,43 +125,6 @@ class Fuzzer {
     // Undefined fields are dropped by JSON.stringify, as a client would leave them out.
     return { method: 'POST', path, body: bodies[name]() };
   }
-}
-
-async function send(server: TestServer, request: Request): Promise<{ status: number; text: string }> {
-  const init: RequestInit = { method: request.method, headers: request.method === 'GET' ? {} : { 'Content-Type': 'application/json' } };
-  if (request.body !== undefined) init.body = JSON.stringify(request.body);
-  const res = await fetch(server.base + request.path, init);
-  // An event stream of a job that is still running stays open: its status is the answer.
-  if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
-    await res.body?.cancel();
-    return { status: res.status, text: '' };
-  }
-  return { status: res.status, text: await res.text() };
-}
-
-async function health(server: TestServer): Promise<HealthResponse> {
-  return (await server.get('/api/health')).body as HealthResponse;
-}
-
-/**
- * The garbage collector of this process (which runs the server): memory is compared after a
- * collection, so that garbage not yet collected is not mistaken for memory kept.
- */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
-
-/** Cancels the jobs left, waits until nothing runs, collects garbage, and reads the health. */
-async function settle(server: TestServer): Promise<HealthResponse> {
-  for (const job of server.jobs.list()) await server.del(`/api/jobs/${job.id}`);
-  for (;;) {
-    const now = await health(server);
-    if (now.activeJobs === 0 && now.queueLength === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  collectGarbage();
-  return health(server);
 }
 
 describe('hooklens serve: a bounded fuzz of every route', () => {
