@@ -7,7 +7,7 @@
  * opened ends the script with one line on stderr and exit code 1: a typo should not read as a crash.
  */
 import { parseArgs } from 'node:util';
-import { initBackend, loadModel } from '@hooklens/core';
+import { engineLine, initBackend, loadModel } from '@hooklens/core';
 import type { BackendInfo, HookedTransformer } from '@hooklens/core';
 import { resolveModel } from '@hooklens/core/hub';
 
@@ -20,7 +20,6 @@ export async function openExample<O extends OptionSpecs = {}>(setup: { defaultMo
   const values = parseCommandLine({ ...setup.options, ...common }) as Values<O> & Values<typeof common>;
   const name = values.model ?? setup.defaultModel;
   const backend: BackendInfo = await initBackend();
-  console.log(`backend: ${backend.description}`);
   let model: HookedTransformer;
   try {
     const resolved = resolveModel(name);
@@ -30,6 +29,8 @@ export async function openExample<O extends OptionSpecs = {}>(setup: { defaultMo
     // Loader and hub errors are one line that names the path and says what would have worked.
     fail(`cannot open model ${JSON.stringify(name)}: ${firstLine(error)}`);
   }
+  // The engine that runs the model (onnx by default, $HOOKLENS_ENGINE), as the CLI's backend line names it.
+  console.log(`backend: ${engineLine(model.engine, backend.description)}`);
   return { model, values, backend };
 }
 

@@ -48,7 +48,7 @@ describe('pnpm start', () => {
     expect(models[0].id).toBe('toy-ioi');
     expect(models.map((model) => model.id)).toContain('toy-induction');
     expect(models.every((model) => model.hasTokenizer)).toBe(true);
-    expect(backend).toMatch(/wasm|cpu|tensorflow/);
+    expect(backend).toMatch(/^onnx \(CPU, \d+ threads?\)$/);
     expect(started.output()).toMatch(/^backend: /m);
   }, 240_000);
 

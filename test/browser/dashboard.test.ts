@@ -59,6 +59,10 @@ describe.skipIf(!haveChromium || !STORIES)('dashboard in chromium', () => {
     await page.goto(server.url);
     await expect.poll(() => page.getByTestId('model-picker').inputValue()).toBe('stories260K');
     expect(await page.getByTestId('param-count').textContent()).toMatch(/K$/);
+    // The server runs the default engine, onnx, and the header says so as /api/health does.
+    const health = (await (await fetch(new URL('/api/health', server.url))).json()) as { backend: string };
+    expect(health.backend).toMatch(/^onnx \(CPU, \d+ threads?\)$/);
+    expect(await page.getByTestId('engine').textContent()).toBe(health.backend);
     await page.getByTestId('prompt-input').fill(CLEAN);
     await expect.poll(() => page.locator('[data-testid="prompt-tokens"] .chip').count(), { timeout: 30_000 }).toBe(TOKENS);
   });

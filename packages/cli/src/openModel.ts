@@ -1,17 +1,18 @@
 import { resolveModel } from '@hooklens/core/hub';
-import type { BackendInfo, HookedTransformer } from '@hooklens/core';
+import type { BackendInfo, EngineName, HookedTransformer } from '@hooklens/core';
 import { stringOption } from './args.ts';
 import type { OptionValues } from './args.ts';
 import type { GlobalOptions } from './commands/command.ts';
 
 /**
  * Starts the tfjs backend and names the engine that runs models on stderr (`onnx (CPU, 2
- * threads)`, or the tfjs backend), so stdout stays clean for pipes.
+ * threads)`, or `tfjs on` the tfjs backend), so stdout stays clean for pipes. `engine` is the
+ * one a command must use whatever was asked (training: tfjs).
  */
-export async function startBackend(globals: GlobalOptions): Promise<BackendInfo> {
+export async function startBackend(globals: GlobalOptions, engine: EngineName | undefined = globals.engine): Promise<BackendInfo> {
   const { chooseEngine, engineLine, initBackend } = await import('@hooklens/core');
   const backend = await initBackend(globals.backend);
-  process.stderr.write(`backend: ${engineLine(chooseEngine(globals.engine), backend.description)}\n`);
+  process.stderr.write(`backend: ${engineLine(chooseEngine(engine), backend.description)}\n`);
   return backend;
 }
 

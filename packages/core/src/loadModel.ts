@@ -16,7 +16,7 @@ export interface LoadModelOptions {
   processing?: ProcessingOptions;
   /** Force a backend; default: HOOKLENS_BACKEND or the best installed one. */
   backend?: BackendName;
-  /** Force an engine (tfjs or onnx); default: HOOKLENS_ENGINE, else tfjs. */
+  /** Force an engine (onnx or tfjs); default: HOOKLENS_ENGINE, else onnx where onnxruntime-node loads, else tfjs. */
   engine?: EngineName;
   /**
    * Bytes of memory the model may take; a model estimated (from its config) to need more is

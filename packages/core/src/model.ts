@@ -108,7 +108,7 @@ interface ModelOptions {
   source?: string;
   /** Weights as tf.Variables, for training (see `trainableVariables`, `exportWeights`). */
   trainable?: boolean;
-  /** The engine that runs forward passes; default: HOOKLENS_ENGINE, else tfjs. A trainable model runs on tfjs. */
+  /** The engine that runs forward passes; default: HOOKLENS_ENGINE, else onnx where onnxruntime-node loads, else tfjs. A trainable model runs on tfjs. */
   engine?: EngineName;
 }
 

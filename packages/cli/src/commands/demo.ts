@@ -27,7 +27,7 @@ export const demoCommand: Command = {
     const out = join(dir, 'activations.safetensors');
     const say = (line = '') => process.stdout.write(`${line}\n`);
 
-    const [{ loadModel, readSafetensors, writeSafetensors }, { writeRandomGpt2 }] = await Promise.all([import('@hooklens/core'), import('../demo/randomGpt2.ts')]);
+    const [{ engineLine, loadModel, readSafetensors, writeSafetensors }, { writeRandomGpt2 }] = await Promise.all([import('@hooklens/core'), import('../demo/randomGpt2.ts')]);
     const backend = await startBackend(globals);
     mkdirSync(modelDir, { recursive: true });
     writeRandomGpt2(modelDir, { nLayers: 2, dModel: 64, nHeads: 4, dMlp: 256, dVocab: BYTE_TOKENIZER_VOCAB, nCtx: 128 }, 0);
@@ -37,7 +37,7 @@ export const demoCommand: Command = {
     say(`$ hooklens info --model ${modelDir}`);
     const model = await loadModel(modelDir, globals.backend ? { backend: globals.backend } : {});
     try {
-      say(formatInfo(describeModel(model, modelDir, backend.description)));
+      say(formatInfo(describeModel(model, modelDir, engineLine(model.engine, backend.description))));
       say();
       say(`$ hooklens cache --model ${modelDir} --prompt "${DEMO_PROMPT}" --out ${out}`);
       const tokens = model.toTokens(DEMO_PROMPT);

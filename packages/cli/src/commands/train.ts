@@ -44,6 +44,7 @@ export const trainCommand: Command = {
   ],
   async run(values, globals) {
     const command = 'train';
+    if (globals.engine === 'onnx') throw new UsageError('train: training runs on the tfjs engine (the onnx engine has no gradients); drop --engine onnx');
     const taskName = stringOption(values, 'task')!;
     if (!(TASKS as readonly string[]).includes(taskName)) throw new UsageError(`train: unknown --task '${taskName}'; tasks: ${TASKS.join(', ')}`);
     const textPath = stringOption(values, 'text');
@@ -77,7 +78,7 @@ export const trainCommand: Command = {
       throw new CliError((error as Error).message);
     }
 
-    const backend = await startBackend(globals);
+    const backend = await startBackend(globals, 'tfjs');
     const shape = { nLayers, dModel, nHeads, attnOnly, positional, ...(attnOnly ? {} : { dMlp }) } as const;
     process.stderr.write(`training ${taskName}: ${nLayers} layers, d_model ${dModel}, ${nHeads} heads, ${attnOnly ? 'attention only' : `d_mlp ${dMlp}`}, ${positional} positions, vocab ${task.vocabulary.size}, context ${task.contextLength}; ${steps} steps of ${batchSize}, lr ${lr}, seed ${seed}\n`);
     const progress = progressReporter(process.stderr);

@@ -15,7 +15,7 @@ const data = workerData as PatchWorkerData;
 const post = (message: WorkerMessage<PatchRunResult>) => parentPort!.postMessage(message);
 
 try {
-  const model = await loadModel(data.source, { backend: data.backend });
+  const model = await loadModel(data.source, { backend: data.backend, engine: 'tfjs' });
   try {
     let reported = 0;
     const progress = new SweepProgress(data.spec.cells.length, (done) => {

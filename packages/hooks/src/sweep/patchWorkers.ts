@@ -26,9 +26,9 @@ export interface PatchWorkerData {
 /** Backends that run one thread per process, so extra processes' worth of threads help. */
 const SINGLE_THREADED_BACKENDS: readonly string[] = ['wasm', 'cpu'];
 
-/** Whether workers can rebuild this model (it came from a file) and would add cores. */
+/** Whether workers can rebuild this model (it came from a file) and would add cores (the onnx engine already uses every core). */
 export function canUseWorkers(model: HookedTransformer): boolean {
-  return model.source !== 'memory' && existsSync(model.source) && SINGLE_THREADED_BACKENDS.includes(tf.getBackend());
+  return model.engine.name === 'tfjs' && model.source !== 'memory' && existsSync(model.source) && SINGLE_THREADED_BACKENDS.includes(tf.getBackend());
 }
 
 export async function runPatchCellsInWorkers(model: HookedTransformer, spec: PatchRunSpec, metric: { answer: number; wrong: number }, workers: number, progress: SweepProgress): Promise<PatchRunResult> {

@@ -12,7 +12,8 @@ describe.skipIf(!TEST_MODELS.stories260K)('patching on worker threads (stories26
   let model: HookedTransformer;
   beforeAll(async () => {
     await initBackend();
-    model = await loadModel(TEST_MODELS.stories260K!.bin);
+    // Workers add cores to the single-threaded tfjs backends only: this is about the tfjs engine.
+    model = await loadModel(TEST_MODELS.stories260K!.bin, { engine: 'tfjs' });
   });
   const prompts = () => ({
     // 'Lily' and 'Tim' are single tokens in tok512 (the SentencePiece dummy prefix makes them ' Lily', ' Tim').
@@ -24,6 +25,9 @@ describe.skipIf(!TEST_MODELS.stories260K)('patching on worker threads (stories26
 
   it('two workers give the same grid as this thread, with progress to the total', async () => {
     expect(canUseWorkers(model)).toBe(tf.getBackend() !== 'tensorflow');
+    const onOnnx = await loadModel(TEST_MODELS.stories260K!.bin, { engine: 'onnx' });
+    expect(canUseWorkers(onOnnx), 'ONNX Runtime already runs on every core').toBe(false);
+    onOnnx.dispose();
     const { clean, corrupted, answer, wrong } = prompts();
     expect(clean.length).toBe(corrupted.length);
     const local = await activationPatching(model, clean, corrupted, { kind: 'resid_pre', answer, wrong });

@@ -1,8 +1,11 @@
 /** GET /api/health: whether the server is well, for a person or a monitor (same access rules as every route). */
 import { z } from 'zod';
+import { EngineLine } from './models.ts';
 
 export const HealthResponse = z.object({
   status: z.literal('ok'),
+  /** What runs the models: the engine and where, e.g. `onnx (CPU, 2 threads)` or `tfjs on wasm (SIMD, 1 thread)` (see EngineLine). */
+  backend: EngineLine,
   /** Seconds since the server started. */
   uptimeSeconds: z.number(),
   /** The server process's resident memory, bytes. */

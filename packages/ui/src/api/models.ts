@@ -30,11 +30,18 @@ export const ModelExample = z.object({
   about: z.string(),
 });
 
+/**
+ * The engine that runs models and where, as the CLI's backend line shows it: `onnx (CPU, 2
+ * threads)`, `onnx (CUDA)`, or `tfjs on ` the tfjs backend (`tfjs on wasm (SIMD, 1 thread)`),
+ * followed by `; onnx unavailable: <why>` (or `; CUDA unavailable: <why>`) when that applies.
+ */
+export const EngineLine = z.string();
+
 export const ModelSummary = z.object({
   id: ModelId,
   config: ConfigSummary,
-  /** The tfjs backend the server runs on, e.g. "tensorflow (tfjs-node, CPU)". */
-  backend: z.string(),
+  /** What runs this model (see EngineLine). */
+  backend: EngineLine,
   params: z.number().int(),
   /** Whether text prompts can be used (else send token ids). */
   hasTokenizer: z.boolean(),
@@ -42,7 +49,7 @@ export const ModelSummary = z.object({
   example: ModelExample.optional(),
 });
 
-export const ModelsResponse = z.object({ models: z.array(ModelSummary), backend: z.string() });
+export const ModelsResponse = z.object({ models: z.array(ModelSummary), backend: EngineLine });
 
 export const ModelDetail = ModelSummary.extend({
   /** The full ModelConfig as loaded (every field of @hooklens/core's ModelConfig). */

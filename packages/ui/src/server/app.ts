@@ -93,6 +93,7 @@ export function createApp({ models, token, clientDir, log = (line) => process.st
     const memory = tf.memory();
     const health: HealthResponse = {
       status: 'ok',
+      backend: models.backend,
       uptimeSeconds: (performance.now() - startedAt) / 1000,
       rssBytes: process.memoryUsage.rss(),
       numTensors: memory.numTensors,

@@ -66,11 +66,15 @@ describe('hooklens serve: hygiene', () => {
     }
   });
 
-  it('GET /api/health: uptime, RSS, tfjs tensors and queue length', async () => {
+  it('GET /api/health: engine, uptime, RSS, tfjs tensors and queue length', async () => {
     const res = await server.get('/api/health');
     expect(res.status).toBe(200);
     const health = HealthResponse.parse(res.body);
     expect(health.status).toBe('ok');
+    // The models run on the default engine; /api/models names the same one.
+    expect(health.backend).toMatch(/^onnx \(CPU, \d+ threads?\)$/);
+    expect(health.backend).toBe(server.models.get('tiny-ids').model.engine.description);
+    expect((await server.get('/api/models')).body.backend).toBe(health.backend);
     expect(health.uptimeSeconds).toBeGreaterThan(0);
     expect(health.numTensors).toBe(tf.memory().numTensors);
     expect(health.tensorBytes).toBe(tf.memory().numBytes);

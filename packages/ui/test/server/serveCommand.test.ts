@@ -64,7 +64,9 @@ describe.skipIf(!HAS_STORIES)('hooklens serve (the command)', () => {
   });
 
   it('stays responsive while a long job runs, and stops promptly on SIGTERM without running the queued requests', async () => {
-    const { url } = await serve(['--model', STORIES, '--port', '0']);
+    // On the tfjs engine: the queued requests must still be waiting when SIGTERM comes, which needs
+    // batches slower than the 100 ms wait below (onnx runs one in tens of milliseconds).
+    const { url } = await serve(['--model', STORIES, '--port', '0', '--engine', 'tfjs']);
     const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     // 500 tokens: each patched run is one forward pass of about a second on the WASM backend.
     const clean = Array.from({ length: 500 }, (_, i) => 1 + (i % 400));

@@ -1,4 +1,4 @@
-/** Model picker and what the server runs it on: backend, parameter count, architecture. */
+/** Model picker and what the server runs it on: engine (and its backend), parameter count, architecture. */
 import type { ModelSummary } from '../../api/index.ts';
 
 export interface HeaderProps {
@@ -28,7 +28,7 @@ export function Header({ models, backend, model, onModel }: HeaderProps) {
       </label>
       {model && c && (
         <span className="model-facts" data-testid="model-facts">
-          <span>backend <b>{model.backend || backend}</b></span>
+          <span>engine <b data-testid="engine">{model.backend || backend}</b></span>
           <span>params <b data-testid="param-count">{formatParams(model.params)}</b></span>
           <span>{c.family}</span>
           <span><b>{c.nLayers}</b> layers × <b>{c.nHeads}</b> heads{c.nKvHeads !== c.nHeads ? ` (${c.nKvHeads} kv)` : ''}</span>
