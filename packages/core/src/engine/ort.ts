@@ -102,6 +102,9 @@ export class OrtSession {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Idle intra-op threads sleep instead of spinning: on a machine shared with other work (a
+      // server's event loop, other processes) spinning threads take the cores the kernels need.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     this.session = session;
   }
