@@ -88,6 +88,10 @@ interface Plan {
   segments: Segment[];
   /** Bytes of weights its sessions hold as initializers (see `reserveBaked`). */
   bakedBytes: number;
+  /** Runs so far. */
+  uses: number;
+  /** Rebuilds the sessions with their MatMul weights baked (`bytes` of them), until it has. */
+  bake: { bytes: number; build: () => Segment[] } | undefined;
   reads: Map<string, string>;
   result: string;
   /** Per layer, the values holding a generation step's keys and values. */
@@ -125,6 +129,13 @@ const PLAN_CACHE_SIZE = 32;
  * own packed copy; plans past this budget feed weights as inputs from the one host copy.
  * HOOKLENS_ONNX_BAKE_BYTES sets it (0: never bake); one segment stays under protobuf's 2 GB.
  */
+/**
+ * Runs of a plan before it is rebuilt with baked weights: building a baked session costs a few
+ * unbaked runs (the weights are copied into the model and packed), so plans run once or twice
+ * (a tool's clean run, a sweep's last partial batch) never pay it.
+ */
+const BAKE_AFTER_USES = 3;
+
 function bakeBudget(): number {
   const fromEnv = Number(typeof process === 'undefined' ? undefined : process.env.HOOKLENS_ONNX_BAKE_BYTES);
   return Math.min(Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 2 ** 30, 1.75 * 2 ** 30);
@@ -134,7 +145,7 @@ function bakeBudget(): number {
  * The transformer on ONNX Runtime: the component tree traced into graphs per plan (shapes,
  * points read, points edited), cut into segments at edited points, with sessions cached
  * per plan. Weights are graph inputs fed from one host copy, shared by every plan, except
- * the MatMul weights of recently used plans, baked into their sessions within a byte budget.
+ * the MatMul weights of plans in repeated use, baked into their sessions within a byte budget.
  */
 export class OnnxTransformer {
   private readonly ops = new OnnxOps();
@@ -208,6 +219,8 @@ export class OnnxTransformer {
 
   private execute(request: OnnxForwardRequest, hooks: OnnxHookPlan): { plan: Plan; values: Map<string, OrtTensor> } {
     const plan = this.plan(request, hooks);
+    plan.uses++;
+    if (plan.bake && plan.uses >= BAKE_AFTER_USES && !this.running.has(plan)) this.bakePlan(plan, plan.bake);
     this.running.set(plan, (this.running.get(plan) ?? 0) + 1);
     try {
       return { plan, values: this.runPlan(plan, request, hooks) };
@@ -292,6 +305,19 @@ export class OnnxTransformer {
     return plan;
   }
 
+  private bakePlan(plan: Plan, bake: NonNullable<Plan['bake']>): void {
+    if (!this.reserveBaked(bake.bytes)) return;
+    let segments: Segment[];
+    try {
+      segments = bake.build();
+    } catch (error) {
+      this.bakedBytes -= bake.bytes;
+      throw error;
+    }
+    disposePlan(plan);
+    Object.assign(plan, { segments, bakedBytes: bake.bytes, bake: undefined });
+  }
+
   private evict(key: string, plan: Plan): void {
     this.plans.delete(key);
     this.bakedBytes -= plan.bakedBytes;
@@ -367,16 +393,18 @@ export class OnnxTransformer {
       return { index, nodes, cuts, outputs, consumed, bakeable: nodes.length === 0 || outputs.length === 0 ? new Set<string>() : bakeable };
     });
     const bakeBytes = parts.reduce((total, part) => [...part.bakeable].reduce((sum, name) => sum + this.weightData.get(name)!.byteLength, total), 0);
-    const bake = this.reserveBaked(bakeBytes);
-    const segments: Segment[] = [];
-    try {
-      for (const part of parts) segments.push(this.segment(recorder, part, bake));
-    } catch (error) {
-      if (bake) this.bakedBytes -= bakeBytes;
-      for (const segment of segments) segment.session?.dispose();
-      throw error;
-    }
-    return { segments, bakedBytes: bake ? bakeBytes : 0, reads: ctx.reads, result, presents };
+    const build = (bake: boolean) => {
+      const segments: Segment[] = [];
+      try {
+        for (const part of parts) segments.push(this.segment(recorder, part, bake));
+      } catch (error) {
+        for (const segment of segments) segment.session?.dispose();
+        throw error;
+      }
+      return segments;
+    };
+    const bake = bakeBytes > 0 && bakeBytes <= this.bakeBudget ? { bytes: bakeBytes, build: () => build(true) } : undefined;
+    return { segments: build(false), bakedBytes: 0, uses: 0, bake, reads: ctx.reads, result, presents };
   }
 
   /** One segment's session: its nodes, with the weights it bakes as initializers and the rest as inputs. */

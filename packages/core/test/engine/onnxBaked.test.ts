@@ -1,5 +1,5 @@
 /**
- * The onnx engine bakes the MatMul weights of recently used plans into their sessions within
+ * The onnx engine bakes the MatMul weights of plans in repeated use into their sessions within
  * a byte budget (HOOKLENS_ONNX_BAKE_BYTES) and feeds the rest as inputs. Whatever the budget
  * (everything baked, nothing baked, room for one plan so plans evict each other, and a plan
  * run from inside another's hook, which must not evict the running one), the results are
@@ -39,7 +39,7 @@ function onnxModel(budget: number | undefined): HookedTransformer {
 function workload(model: HookedTransformer): number[][] {
   const out: number[][] = [];
   const take = (t: tf.Tensor) => { out.push([...t.dataSync()]); t.dispose(); };
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 4; round++) { // plans bake on their third run
     take(model.forward(tokens));
     const { logits, cache } = model.runWithCache(tokens, { names: (name) => name.endsWith('hook_resid_mid') });
     take(logits);
