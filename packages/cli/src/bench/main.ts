@@ -108,7 +108,7 @@ for (const [batch, positions] of SHAPES) {
       const logits = model.forward(tokens);
       settle(logits);
       logits.dispose();
-    }, { runs: 5, budgetSeconds: 12 });
+    }, { runs: 5, budgetSeconds: 12, warmups: engine === 'onnx' ? 3 : 1 });
     let cacheBytes = 0;
     let cacheCount = 0;
     const cached = timeMedian(() => {
@@ -118,7 +118,7 @@ for (const [batch, positions] of SHAPES) {
       cacheCount = cache.names().length;
       logits.dispose();
       cache.dispose();
-    }, { runs: 5, budgetSeconds: 12 });
+    }, { runs: 5, budgetSeconds: 12, warmups: engine === 'onnx' ? 3 : 1 });
     times.set(`plain ${engine} ${shape}`, plain.median);
     times.set(`cache ${engine} ${shape}`, cached.median);
     forwardRows.push([`${engine}: forward ${shape}, no hooks`, `${describe(plain.median)}  (${(flops / 1e9).toFixed(1)} GFLOP, median of ${plain.runs})`]);
