@@ -12,7 +12,7 @@ import { startupBench } from '../src/bench/startupBench.ts';
 const NUMBER = String.raw`\d+\.\d+`;
 
 /** Runs a bench section, returning what it printed. */
-async function printed(run: (say: (line?: string) => void) => Promise<void>): Promise<string[]> {
+async function printed(run: (say: (line?: string) => void) => Promise<unknown>): Promise<string[]> {
   const lines: string[] = [];
   await run((line = '') => { lines.push(...line.split('\n')); });
   return lines;
@@ -36,8 +36,12 @@ describe('pnpm bench sections on a tiny model (smoke: well-formed figures)', () 
 
   it.each([false, true])('ablation: batched and one-forward-per-head timings with the ratio (quick: %s)', async (quick) => {
     const before = tf.memory().numTensors;
-    const lines = await printed((say) => ablationBench(model, say, { positions: 12, quick }));
+    let result: Awaited<ReturnType<typeof ablationBench>> | undefined;
+    const lines = await printed(async (say) => { result = await ablationBench(model, say, { positions: 12, quick }); });
     expect(tf.memory().numTensors).toBe(before);
+    // The returned batched times (the engines' summary compares them) are the ones printed.
+    expect(lines[1]).toContain(`${result!.metricOnly.toFixed(1)} s`);
+    expect(lines[3]).toContain(`${result!.withLoss.toFixed(1)} s`);
     expect(lines[0]).toMatch(quick
       ? /^head-ablation sweep: 12 heads \(3 layers × 4\), 1×12 tokens, zero ablation; layers 0 and 1 swept \(8 heads\) and scaled to all 3; .* timed on 3 heads and scaled to 12$/
       : /^head-ablation sweep: 12 heads \(3 layers × 4\), 1×12 tokens, zero ablation; every head swept; .* timed on 3 heads and scaled to 12$/);
@@ -52,8 +56,10 @@ describe('pnpm bench sections on a tiny model (smoke: well-formed figures)', () 
 
   it.each([false, true])('patching: batched and one-forward-per-cell timings with the ratios (quick: %s)', async (quick) => {
     const before = tf.memory().numTensors;
-    const lines = await printed((say) => patchingBench(model, say, { positions: 12, quick, sampledPositions: 3 }));
+    let result: Awaited<ReturnType<typeof patchingBench>> | undefined;
+    const lines = await printed(async (say) => { result = await patchingBench(model, say, { positions: 12, quick, sampledPositions: 3 }); });
     expect(tf.memory().numTensors).toBe(before);
+    expect(lines[2]).toContain(`${result!.batched.toFixed(1)} s for the grid`);
     // 12 tokens differing at 4 and 8: positions 4..11 are computed, 8 per layer, 24 cells.
     expect(lines[0]).toMatch(new RegExp(`^activation patching, resid_pre, 12-token prompt differing at positions 4 and 8: 3 layers × 12 positions = 36 cells; ${quick
       ? '3 of the 8 computed positions per layer swept \\(9 cells\\) and scaled to all' : 'the whole grid swept'}; the one-forward-per-cell baseline timed on 3 cells and scaled to 36$`));

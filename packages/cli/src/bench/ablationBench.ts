@@ -25,7 +25,13 @@ export interface AblationBenchOptions {
   naiveHeads?: number;
 }
 
-export async function ablationBench(model: HookedTransformer, say: (line?: string) => void, options: AblationBenchOptions = {}): Promise<void> {
+/** The batched sweeps' wall-clock seconds (extrapolated with `quick`), for the engines' comparison. */
+export interface AblationBenchResult {
+  metricOnly: number;
+  withLoss: number;
+}
+
+export async function ablationBench(model: HookedTransformer, say: (line?: string) => void, options: AblationBenchOptions = {}): Promise<AblationBenchResult> {
   const { nLayers, nHeads, dVocab } = model.config;
   const positions = options.positions ?? 64;
   const naiveHeads = options.naiveHeads ?? (options.quick ? 3 : nLayers);
@@ -38,6 +44,7 @@ export async function ablationBench(model: HookedTransformer, say: (line?: strin
   say(`head-ablation sweep: ${heads} heads (${nLayers} layers × ${nHeads}), 1×${positions} tokens, zero ablation; ${swept}; ` +
     `the one-forward-per-head baseline timed on ${naiveHeads} heads and scaled to ${heads}`);
   const rows: [string, string][] = [];
+  const result: AblationBenchResult = { metricOnly: NaN, withLoss: NaN };
   for (const withLoss of [false, true]) {
     const common = { mode: 'zero' as const, ...(layers && { layers }) };
     const sweepLayers = (settings: typeof common) => (withLoss ? ablationSweep(model, tokens, settings) : ablationSweep(model, tokens, { ...settings, loss: false, ...metric }));
@@ -45,6 +52,7 @@ export async function ablationBench(model: HookedTransformer, say: (line?: strin
     let before = performance.now();
     const sweep = await sweepLayers(common);
     const batched = ((performance.now() - before) / 1000) * (layers ? nLayers / layers.length : 1);
+    result[withLoss ? 'withLoss' : 'metricOnly'] = batched;
     const grid = 'lossDelta' in sweep ? sweep.lossDelta : sweep.metricDelta;
     const measured = grid.flat().filter((value) => !Number.isNaN(value));
     if (measured.length !== (layers ? layers.length : nLayers) * nHeads || !measured.every(Number.isFinite)) throw new Error('ablation bench: the batched sweep produced non-finite values');
@@ -67,4 +75,5 @@ export async function ablationBench(model: HookedTransformer, say: (line?: strin
     rows.push([`${label}, one forward per head`, `${formatSeconds(naive)}  (${formatMilliseconds(perHead)} per head × ${heads}, timed on ${naiveHeads})  → batched ${(naive / batched).toFixed(2)}× faster`]);
   }
   say(table(rows));
+  return result;
 }

@@ -102,11 +102,13 @@ for (const engine of engines) {
 say(table(matmulRows));
 say();
 
+/** Seconds by `${kind} ${engine} ${batch}×${positions}` (forward) or `${sweep} ${engine}` (sweeps), for the summary. */
+const times = new Map<string, number>();
 const forwardRows: [string, string][] = [];
 for (const [batch, positions] of SHAPES) {
   const tokens = Array.from({ length: batch }, (_, row) => Array.from({ length: positions }, (_, i) => (row * 7919 + i * 104729) % config.dVocab));
   const flops = forwardFlops(config, batch, positions);
-  const times = new Map<string, number>();
+  const shape = `${batch}×${positions}`;
   for (const engine of engines) {
     const model = models.get(engine)!;
     const reference = matmulRate.get(`${engine}${batch * positions}`)!;
@@ -118,7 +120,7 @@ for (const [batch, positions] of SHAPES) {
       const logits = model.forward(tokens);
       settle(logits);
       logits.dispose();
-    }, { runs: 5, budgetSeconds: 12 });
+    }, { runs: 5, budgetSeconds: 12, warmups: engine === 'onnx' ? 3 : 1 });
     let cacheBytes = 0;
     let cacheCount = 0;
     const cached = timeMedian(() => {
@@ -128,15 +130,14 @@ for (const [batch, positions] of SHAPES) {
       cacheCount = cache.names().length;
       logits.dispose();
       cache.dispose();
-    }, { runs: 5, budgetSeconds: 12 });
-    times.set(`plain ${engine}`, plain.median);
-    times.set(`cache ${engine}`, cached.median);
-    const shape = `${batch}×${positions}`;
+    }, { runs: 5, budgetSeconds: 12, warmups: engine === 'onnx' ? 3 : 1 });
+    times.set(`plain ${engine} ${shape}`, plain.median);
+    times.set(`cache ${engine} ${shape}`, cached.median);
     forwardRows.push([`${engine}: forward ${shape}, no hooks`, `${describe(plain.median)}  (${(flops / 1e9).toFixed(1)} GFLOP, median of ${plain.runs})`]);
     forwardRows.push([`${engine}: forward ${shape}, full cache`, `${describe(cached.median)}  (${cacheCount} activations, ${(cacheBytes / 2 ** 20).toFixed(0)} MiB; ${(cached.median / plain.median).toFixed(2)}× the time without, median of ${cached.runs})`]);
   }
   if (engines.includes('onnx')) {
-    const speedup = (kind: string) => (times.get(`${kind} tfjs`)! / times.get(`${kind} onnx`)!).toFixed(2);
+    const speedup = (kind: string) => (times.get(`${kind} tfjs ${shape}`)! / times.get(`${kind} onnx ${shape}`)!).toFixed(2);
     forwardRows.push([`onnx vs tfjs, ${batch}×${positions}`, `${speedup('plain')}× faster without hooks, ${speedup('cache')}× with the full cache`]);
   }
 }
@@ -145,13 +146,47 @@ for (const engine of engines) {
   say();
   say(`— sweeps on ${label(engine)} —`);
   const model = models.get(engine)!;
-  await patchingBench(model, say, { quick });
+  times.set(`patching ${engine}`, (await patchingBench(model, say, { quick })).batched);
   say();
-  await ablationBench(model, say, { quick });
+  const ablation = await ablationBench(model, say, { quick });
+  times.set(`ablation metric ${engine}`, ablation.metricOnly);
+  times.set(`ablation loss ${engine}`, ablation.withLoss);
 }
 for (const model of models.values()) model.dispose();
+if (engines.includes('onnx')) {
+  say();
+  say(`— onnx vs tfjs on ${backend.description}, this run —`);
+  say(table(summary()));
+}
 say();
 say(`total bench time ${seconds(performance.now() - started)}`);
+
+/** The engines' ratios against the onnx engine's targets on a 2-core machine (issue 11). */
+function summary(): [string, string][] {
+  const ratio = (key: string) => times.get(`${key.replace('ENGINE', 'tfjs')}`)! / times.get(`${key.replace('ENGINE', 'onnx')}`)!;
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  const faster = (label: string, key: string, target: number): [string, string] => {
+    const value = ratio(key);
+    return [label, `${value.toFixed(2)}× faster on onnx  (target ≥ ${target}×: ${verdict(value >= target)})`];
+  };
+  const rows: [string, string][] = SHAPES.map(([batch, positions]) => {
+    const rows = batch * positions;
+    return [`matmul [${rows}×${config.dModel}] @ [${config.dModel}×${config.dMlp}]`, `tfjs ${matmulRate.get(`tfjs${rows}`)!.toFixed(1)} GFLOP/s, onnx ${matmulRate.get(`onnx${rows}`)!.toFixed(1)} GFLOP/s`];
+  });
+  rows.push(faster('forward 1×64', 'plain ENGINE 1×64', 4));
+  const share = forwardFlops(config, 1, 64) / times.get('plain onnx 1×64')! / 1e9 / matmulRate.get('onnx64')!;
+  rows.push(['forward 1×64 on onnx vs its matmul rate', `${(100 * share).toFixed(0)}%  (target ≥ 50%: ${verdict(share >= 0.5)})`]);
+  rows.push(faster('forward 8×64', 'plain ENGINE 8×64', 5));
+  for (const [batch, positions] of SHAPES) {
+    const shape = `${batch}×${positions}`;
+    const cost = times.get(`cache onnx ${shape}`)! / times.get(`plain onnx ${shape}`)!;
+    rows.push([`full cache ${shape} on onnx`, `${cost.toFixed(2)}× a plain forward  (target ≤ 1.3×: ${verdict(cost <= 1.3)}); ${ratio(`cache ENGINE ${shape}`).toFixed(2)}× faster than tfjs`]);
+  }
+  rows.push(faster('head-ablation sweep, metric only', 'ablation metric ENGINE', 4));
+  rows.push(faster('head-ablation sweep, with the loss', 'ablation loss ENGINE', 4));
+  rows.push(faster('resid_pre patching sweep', 'patching ENGINE', 4));
+  return rows;
+}
 
 function ms(secondsValue: number): string {
   return `${(secondsValue * 1000).toFixed(1).padStart(8)} ms`;

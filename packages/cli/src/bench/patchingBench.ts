@@ -29,7 +29,12 @@ export interface PatchingBenchOptions {
   naiveCells?: number;
 }
 
-export async function patchingBench(model: HookedTransformer, say: (line?: string) => void, options: PatchingBenchOptions = {}): Promise<void> {
+/** The batched sweep's wall-clock seconds for the grid (extrapolated with `quick`), for the engines' comparison. */
+export interface PatchingBenchResult {
+  batched: number;
+}
+
+export async function patchingBench(model: HookedTransformer, say: (line?: string) => void, options: PatchingBenchOptions = {}): Promise<PatchingBenchResult> {
   const { nLayers, dVocab } = model.config;
   const positions = options.positions ?? 64;
   const naiveCells = options.naiveCells ?? (options.quick ? 3 : nLayers);
@@ -100,6 +105,7 @@ export async function patchingBench(model: HookedTransformer, say: (line?: strin
     ['speed-up (wall clock)', `${(naiveGrid / batchedGrid).toFixed(2)}× for the grid; ${(naivePerCell / batchedPerCell).toFixed(2)}× per computed cell (a batched cell costs ${(batchedPerCell / naivePerCell).toFixed(2)} of a full forward)`],
     ['speed-up (CPU time)', `${((naiveCpuPerCell * totalCells) / (batchedCpuPerCell * computedCells)).toFixed(2)}× for the grid; ${(naiveCpuPerCell / batchedCpuPerCell).toFixed(2)}× per computed cell (${formatMilliseconds(batchedCpuPerCell)} vs ${formatMilliseconds(naiveCpuPerCell)}; steadier than wall clock on a busy machine)`],
   ]));
+  return { batched: batchedGrid };
 }
 
 /** This process's user + system CPU seconds (the WASM backend computes on this one thread). */

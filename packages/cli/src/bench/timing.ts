@@ -5,11 +5,12 @@ export interface Timing {
 }
 
 /**
- * Runs `body` once to warm up (kernel compilation, allocation), then repeatedly until `runs`
- * runs or `budgetSeconds` have passed (at least 3 runs), and reports the median.
+ * Runs `body` `warmups` times to warm up (kernel compilation, allocation; the onnx engine bakes
+ * a plan's weights on its third run), then repeatedly until `runs` runs or `budgetSeconds` have
+ * passed (at least 3 runs), and reports the median.
  */
-export function timeMedian(body: () => void, { runs = 5, budgetSeconds = 10 }: { runs?: number; budgetSeconds?: number } = {}): Timing {
-  body();
+export function timeMedian(body: () => void, { runs = 5, budgetSeconds = 10, warmups = 1 }: { runs?: number; budgetSeconds?: number; warmups?: number } = {}): Timing {
+  for (let i = 0; i < warmups; i++) body();
   const times: number[] = [];
   const start = performance.now();
   while (times.length < runs && (times.length < 3 || (performance.now() - start) / 1000 < budgetSeconds)) {

@@ -7,7 +7,7 @@ import type { HostTensor, WeightMap } from '../weights.ts';
 import { GraphRecorder, OnnxOps } from './onnxOps.ts';
 import type { Sym } from './onnxOps.ts';
 import { ElemType, encodeModel } from './onnxProto.ts';
-import type { TensorProto } from './onnxProto.ts';
+import type { NodeProto, TensorProto } from './onnxProto.ts';
 import { tensorOnHost } from './hostTensors.ts';
 import type { HookContext } from './ops.ts';
 import { OrtSession, ortTensor } from './ort.ts';
@@ -77,8 +77,25 @@ interface Segment {
   cuts: Cut[];
 }
 
+/** A segment's part of the trace, before its session exists. */
+interface SegmentPart {
+  index: number;
+  nodes: NodeProto[];
+  cuts: Cut[];
+  outputs: string[];
+  consumed: string[];
+  /** Weights the segment may bake as initializers. */
+  bakeable: ReadonlySet<string>;
+}
+
 interface Plan {
   segments: Segment[];
+  /** Bytes of weights its sessions hold as initializers (see `reserveBaked`). */
+  bakedBytes: number;
+  /** Runs so far. */
+  uses: number;
+  /** Rebuilds the sessions with their MatMul weights baked (`bytes` of them), until it has. */
+  bake: { bytes: number; build: () => Segment[] } | undefined;
   reads: Map<string, string>;
   result: string;
   /** Per layer, the values holding a generation step's keys and values. */
@@ -112,9 +129,29 @@ const PLAN_CACHE_SIZE = 32;
 const noHooks: OnnxHookPlan = { reads: [], edits: [], edit: (_name, value) => value, read: () => undefined };
 
 /**
+ * Bytes of weights the cached plans may hold inside their sessions at once. A weight that is a
+ * MatMul's right operand runs up to twice as fast baked into the session as an initializer
+ * (ONNX Runtime packs it once, at load, instead of in every run), but each session holds its
+ * own packed copy; plans past this budget feed weights as inputs from the one host copy.
+ * HOOKLENS_ONNX_BAKE_BYTES sets it (0: never bake); one segment stays under protobuf's 2 GB.
+ */
+/**
+ * Runs of a plan before it is rebuilt with baked weights: building a baked session costs a few
+ * unbaked runs (the weights are copied into the model and packed), so plans run once or twice
+ * (a tool's clean run, a sweep's last partial batch) never pay it.
+ */
+const BAKE_AFTER_USES = 3;
+
+function bakeBudget(): number {
+  const fromEnv = Number(typeof process === 'undefined' ? undefined : process.env.HOOKLENS_ONNX_BAKE_BYTES);
+  return Math.min(Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 2 ** 30, 1.75 * 2 ** 30);
+}
+
+/**
  * The transformer on ONNX Runtime: the component tree traced into graphs per plan (shapes,
  * points read, points edited), cut into segments at edited points, with sessions cached
- * per plan. Weights are graph inputs fed from one host copy, shared by every plan.
+ * per plan. Weights are graph inputs fed from one host copy, shared by every plan, except
+ * the MatMul weights of plans in repeated use, baked into their sessions within a byte budget.
  */
 export class OnnxTransformer {
   private readonly ops = new OnnxOps();
@@ -123,6 +160,10 @@ export class OnnxTransformer {
   private readonly weightData = new Map<string, Float32Array>();
   private readonly weightTensors = new Map<string, OrtTensor>();
   private readonly plans = new Map<string, Plan>();
+  /** Plans now running, with how deeply (a hook may run the model again): never evicted. */
+  private readonly running = new Map<Plan, number>();
+  private readonly bakeBudget = bakeBudget();
+  private bakedBytes = 0;
   /** Filled while tracing a generation step: each layer's new keys and values. */
   private presents: [string, string][] = [];
 
@@ -189,6 +230,19 @@ export class OnnxTransformer {
 
   private execute(request: OnnxForwardRequest, hooks: OnnxHookPlan): { plan: Plan; values: Map<string, OrtTensor> } {
     const plan = this.plan(request, hooks);
+    plan.uses++;
+    if (plan.bake && plan.uses >= BAKE_AFTER_USES && !this.running.has(plan)) this.bakePlan(plan, plan.bake);
+    this.running.set(plan, (this.running.get(plan) ?? 0) + 1);
+    try {
+      return { plan, values: this.runPlan(plan, request, hooks) };
+    } finally {
+      const depth = this.running.get(plan)! - 1;
+      if (depth === 0) this.running.delete(plan);
+      else this.running.set(plan, depth);
+    }
+  }
+
+  private runPlan(plan: Plan, request: OnnxForwardRequest, hooks: OnnxHookPlan): Map<string, OrtTensor> {
     const values = this.feeds(request);
     for (const segment of plan.segments) {
       if (segment.session) {
@@ -205,7 +259,7 @@ export class OnnxTransformer {
       }
     }
     for (const [name, value] of plan.reads) hooks.read(name, toTf(values.get(value)!));
-    return { plan, values };
+    return values;
   }
 
   private feeds(request: OnnxForwardRequest): Map<string, OrtTensor> {
@@ -257,11 +311,44 @@ export class OnnxTransformer {
     plan = this.build(request, hooks);
     this.plans.set(key, plan);
     if (this.plans.size > PLAN_CACHE_SIZE) {
-      const [oldest, evicted] = this.plans.entries().next().value!;
-      this.plans.delete(oldest);
-      disposePlan(evicted);
+      const oldest = [...this.plans].find(([, cached]) => !this.running.has(cached));
+      if (oldest) this.evict(...oldest);
     }
     return plan;
+  }
+
+  private bakePlan(plan: Plan, bake: NonNullable<Plan['bake']>): void {
+    if (!this.reserveBaked(bake.bytes)) return;
+    let segments: Segment[];
+    try {
+      segments = bake.build();
+    } catch (error) {
+      this.bakedBytes -= bake.bytes;
+      throw error;
+    }
+    disposePlan(plan);
+    Object.assign(plan, { segments, bakedBytes: bake.bytes, bake: undefined });
+  }
+
+  private evict(key: string, plan: Plan): void {
+    this.plans.delete(key);
+    this.bakedBytes -= plan.bakedBytes;
+    disposePlan(plan);
+  }
+
+  /**
+   * Whether a new plan may bake `bytes` of weights into its sessions: least recently used
+   * baked plans (not running ones) make room within the budget first.
+   */
+  private reserveBaked(bytes: number): boolean {
+    if (bytes === 0 || bytes > this.bakeBudget) return false;
+    for (const [key, plan] of this.plans) {
+      if (this.bakedBytes + bytes <= this.bakeBudget) break;
+      if (plan.bakedBytes > 0 && !this.running.has(plan)) this.evict(key, plan);
+    }
+    if (this.bakedBytes + bytes > this.bakeBudget) return false;
+    this.bakedBytes += bytes;
+    return true;
   }
 
   private build(request: OnnxForwardRequest, hooks: OnnxHookPlan): Plan {
@@ -308,36 +395,55 @@ export class OnnxTransformer {
       }
     });
     const wanted = new Set<string>([result, ...ctx.reads.values(), ...ctx.cuts.map((cut) => cut.pre), ...presents.flat()]);
-    const segments: Segment[] = [];
-    const segment = ([start, end]: [number, number], index: number): Segment => {
+    const parts = ranges.map(([start, end], index) => {
       const nodes = recorder.nodes.slice(start, end);
       const cuts = index < bounds.length ? ctx.cuts.filter((cut) => cut.at === bounds[index]) : [];
       const produced = new Set(nodes.flatMap((node) => node.outputs));
       const outputs = [...produced].filter((name) => wanted.has(name) || (lastUse.get(name) ?? -1) > index);
-      if (nodes.length === 0 || outputs.length === 0) return { session: undefined, inputs: [], outputs: [], cuts };
       const consumed = [...new Set(nodes.flatMap((node) => node.inputs))].filter((name) => !produced.has(name));
-      const initializers: TensorProto[] = consumed.filter((name) => recorder.constants.has(name)).map((name) => recorder.constants.get(name)!);
-      const inputs = consumed.filter((name) => !recorder.constants.has(name));
-      const describe = (name: string) => {
-        const sym = this.weightSyms.get(name) ?? recorder.info(name);
-        return { name, type: sym.type, dims: sym.shape };
-      };
-      const model = encodeModel({ name: `segment${index}`, nodes, initializers, inputs: inputs.map(describe), outputs: outputs.map(describe) });
-      return { session: new OrtSession(model), inputs, outputs, cuts };
+      // 2-D weights on a MatMul's right: the ones ONNX Runtime packs at load when they are initializers.
+      const bakeable = new Set(nodes.filter((node) => node.opType === 'MatMul' && this.weightSyms.get(node.inputs[1]!)?.shape.length === 2).map((node) => node.inputs[1]!));
+      return { index, nodes, cuts, outputs, consumed, bakeable: nodes.length === 0 || outputs.length === 0 ? new Set<string>() : bakeable };
+    });
+    const bakeBytes = parts.reduce((total, part) => [...part.bakeable].reduce((sum, name) => sum + this.weightData.get(name)!.byteLength, total), 0);
+    const build = (bake: boolean) => {
+      const segments: Segment[] = [];
+      try {
+        for (const part of parts) segments.push(this.segment(recorder, part, bake));
+      } catch (error) {
+        for (const segment of segments) segment.session?.dispose();
+        throw error;
+      }
+      return segments;
     };
-    try {
-      ranges.forEach((range, index) => segments.push(segment(range, index)));
-    } catch (error) {
-      // A session that fails to build (out of memory, say) must not strand the ones built before it.
-      disposePlan({ segments, reads: ctx.reads, result, presents });
-      throw error;
-    }
-    return { segments, reads: ctx.reads, result, presents };
+    const bake = bakeBytes > 0 && bakeBytes <= this.bakeBudget ? { bytes: bakeBytes, build: () => build(true) } : undefined;
+    return { segments: build(false), bakedBytes: 0, uses: 0, bake, reads: ctx.reads, result, presents };
+  }
+
+  /** One segment's session: its nodes, with the weights it bakes as initializers and the rest as inputs. */
+  private segment(recorder: GraphRecorder, { index, nodes, cuts, outputs, consumed, bakeable }: SegmentPart, bake: boolean): Segment {
+    if (nodes.length === 0 || outputs.length === 0) return { session: undefined, inputs: [], outputs: [], cuts };
+    const baked = bake ? consumed.filter((name) => bakeable.has(name)) : [];
+    const initializers: TensorProto[] = [
+      ...consumed.filter((name) => recorder.constants.has(name)).map((name) => recorder.constants.get(name)!),
+      ...baked.map((name): TensorProto => {
+        const data = this.weightData.get(name)!;
+        return { name, dims: this.weightSyms.get(name)!.shape, type: ElemType.Float, raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+      }),
+    ];
+    const inputs = consumed.filter((name) => !recorder.constants.has(name) && !baked.includes(name));
+    const describe = (name: string) => {
+      const sym = this.weightSyms.get(name) ?? recorder.info(name);
+      return { name, type: sym.type, dims: sym.shape };
+    };
+    const model = encodeModel({ name: `segment${index}`, nodes, initializers, inputs: inputs.map(describe), outputs: outputs.map(describe) });
+    return { session: new OrtSession(model), inputs, outputs, cuts };
   }
 
   dispose(): void {
     for (const plan of this.plans.values()) disposePlan(plan);
     this.plans.clear();
+    this.bakedBytes = 0;
     this.weightTensors.clear();
   }
 }

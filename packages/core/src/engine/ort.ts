@@ -167,6 +167,9 @@ export class OrtSession {
       graphOptimizationLevel: 'all',
       // Nodes CUDA has no kernel for fall back to CPU inside ONNX Runtime.
       executionProviders: [on],
+      // Idle intra-op threads sleep instead of spinning: on a machine shared with other work (a
+      // server's event loop, other processes) spinning threads take the cores the kernels need.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     this.session = session;
     OrtSession.live++;
