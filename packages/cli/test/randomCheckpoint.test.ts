@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModel } from '@hooklens/core';
-import { LLAMA_FORM, writeRandomCheckpoint } from '../src/bench/randomCheckpoint.ts';
+import { GEMMA2_FORM, LLAMA_FORM, writeRandomCheckpoint } from '../src/bench/randomCheckpoint.ts';
 import type { CheckpointDims } from '../src/bench/randomCheckpoint.ts';
 
 const DIMS: CheckpointDims = { vocab: 50, dModel: 8, layers: 2, dMlp: 12, heads: 2, kvHeads: 1, dHead: 4, nCtx: 16 };
@@ -78,6 +78,45 @@ describe('writeRandomCheckpoint (llama form)', () => {
     expect(Array.from(logits.dataSync()).every(Number.isFinite)).toBe(true);
     logits.dispose();
     model.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+});
+
+describe('writeRandomCheckpoint (gemma2 form)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await initBackend();
+    dir = mkdtempSync(join(tmpdir(), 'hooklens-random-gemma2-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes Gemma 2 tensors that load as Gemma 2 on both engines, with identity (1 + 0) norms and capped logits', async () => {
+    const tensors = tf.memory().numTensors;
+    writeRandomCheckpoint(dir, GEMMA2_FORM, DIMS);
+    const stored = readBack(join(dir, 'model.safetensors'));
+    const perLayer = ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'post_attention_layernorm',
+      'pre_feedforward_layernorm', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj', 'post_feedforward_layernorm'];
+    expect([...stored.keys()]).toEqual([
+      'model.embed_tokens.weight',
+      ...[0, 1].flatMap((layer) => perLayer.map((name) => `model.layers.${layer}.${name}.weight`)),
+      'model.norm.weight',
+    ]);
+    const onnx = await loadModel(dir, { engine: 'onnx' });
+    const eager = await loadModel(dir, { engine: 'tfjs' });
+    expect(onnx.config).toMatchObject({ family: 'gemma2', sandwichNorms: true, attnScoresSoftCap: 50, outputLogitsSoftCap: 30, tiedEmbeddings: true });
+    // Gemma stores w of RMSNorm's (1 + w): the written zeros load as ones.
+    expect(Array.from(onnx.parameter('blocks.1.ln2_post.w').dataSync())).toEqual(new Array(8).fill(1));
+    const prompt = [[1, 5, 9, 49, 0]];
+    const fromOnnx = onnx.forward(prompt);
+    const fromTfjs = eager.forward(prompt);
+    const values = Array.from(fromOnnx.dataSync());
+    // The final soft cap bounds every logit by 30.
+    expect(values.every((value) => Number.isFinite(value) && Math.abs(value) < 30)).toBe(true);
+    const tfjsValues = fromTfjs.dataSync();
+    expect(Math.max(...values.map((value, i) => Math.abs(value - tfjsValues[i]!)))).toBeLessThan(1e-4);
+    tf.dispose([fromOnnx, fromTfjs]);
+    onnx.dispose();
+    eager.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });

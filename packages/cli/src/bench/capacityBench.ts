@@ -1,7 +1,7 @@
 /**
  * `pnpm bench --capacity`: can the onnx engine hold a model past the 4 GiB WebAssembly wall
- * within its memory budget? Writes a random checkpoint with Gemma-2-2B's dimensions (Llama
- * form, BF16, ~5 GB, streamed to a temp directory that is always removed), loads it on the
+ * within its memory budget? Writes a random checkpoint with Gemma-2-2B's dimensions (Llama or
+ * Gemma 2 form, BF16, ~5 GB, streamed to a temp directory that is always removed), loads it on the
  * onnx engine, runs a 1×64 forward and a cache of one layer's hooks, and prints load time,
  * forward time and peak RSS against the float32 weight bytes (the budget is 1.6× plus
  * activations). `--layers N` scales the depth down to try it on less memory. Not in CI.
@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { availableMemoryBytes, initBackend, isOnHost, loadModel } from '@hooklens/core';
 import { formatCount } from '../format.ts';
-import { LLAMA_FORM, writeRandomCheckpoint } from './randomCheckpoint.ts';
-import type { CheckpointDims } from './randomCheckpoint.ts';
+import { writeRandomCheckpoint } from './randomCheckpoint.ts';
+import type { CheckpointDims, CheckpointFamily } from './randomCheckpoint.ts';
 
 /** Gemma-2-2B: vocabulary 256,000, d_model 2,304, 26 layers, d_mlp 9,216, 8 query / 4 key-value heads of 256. */
 export const GEMMA_2_2B_DIMS: CheckpointDims = { vocab: 256000, dModel: 2304, layers: 26, dMlp: 9216, heads: 8, kvHeads: 4, dHead: 256, nCtx: 8192 };
@@ -22,10 +22,11 @@ const GB = 1e9;
 const gb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
-export async function capacityBench(say: (line?: string) => void, options: { layers?: number } = {}): Promise<void> {
+export async function capacityBench(say: (line?: string) => void, options: { form: CheckpointFamily; layers?: number }): Promise<void> {
+  const form = options.form;
   const dims = { ...GEMMA_2_2B_DIMS, layers: options.layers ?? GEMMA_2_2B_DIMS.layers };
   const backend = await initBackend();
-  say(`hooklens bench --capacity: random ${LLAMA_FORM.name}-form checkpoint with Gemma-2-2B's dimensions (vocab ${dims.vocab}, d_model ${dims.dModel}, `
+  say(`hooklens bench --capacity: random ${form.name}-form checkpoint with Gemma-2-2B's dimensions (vocab ${dims.vocab}, d_model ${dims.dModel}, `
     + `${dims.layers} layers, d_mlp ${dims.dMlp}, ${dims.heads} query / ${dims.kvHeads} key-value heads of ${dims.dHead}), BF16; tfjs on ${backend.description}`);
   say(`memory available: ${gb(await availableMemoryBytes())}`);
   removeStaleCheckpoints();
@@ -37,7 +38,7 @@ export async function capacityBench(say: (line?: string) => void, options: { lay
   process.once('SIGTERM', onSignal);
   try {
     let started = performance.now();
-    const fileBytes = writeRandomCheckpoint(dir, LLAMA_FORM, dims);
+    const fileBytes = writeRandomCheckpoint(dir, form, dims);
     say(`checkpoint: ${gb(fileBytes)} written in ${seconds(performance.now() - started)} to ${dir}`);
 
     const rssBefore = process.memoryUsage().rss;

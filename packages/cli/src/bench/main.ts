@@ -24,16 +24,31 @@ import { timeMedian } from './timing.ts';
 const SHAPES: [batch: number, positions: number][] = [[1, 64], [8, 64]];
 
 const args = process.argv.slice(2);
-const usage = 'usage: pnpm bench [--quick] | pnpm bench --capacity [--layers N]';
+const usage = 'usage: pnpm bench [--quick] | pnpm bench --capacity [--layers N] [--form llama|gemma2]';
 if (args[0] === '--capacity') {
-  // A separate run (capacityBench.ts): a Gemma-2-2B-sized model on the onnx engine, or N of its layers.
-  const layers = args[1] === '--layers' ? Number(args[2]) : undefined;
-  if (args.length !== (layers === undefined ? 1 : 3) || (layers !== undefined && !(Number.isInteger(layers) && layers > 0))) {
-    process.stderr.write(`bench: bad arguments ${args.join(' ')}; ${usage}\n`);
+  // A separate run (capacityBench.ts): Gemma-2-2B-sized models on the onnx engine (Llama and Gemma 2 forms), or N of their layers.
+  const { capacityBench } = await import('./capacityBench.ts');
+  const { CHECKPOINT_FORMS } = await import('./randomCheckpoint.ts');
+  const { parseArgs } = await import('node:util');
+  let parsed;
+  try {
+    parsed = parseArgs({ args: args.slice(1), options: { layers: { type: 'string' }, form: { type: 'string' } }, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}; ${usage}\n`);
     process.exit(2);
   }
-  const { capacityBench } = await import('./capacityBench.ts');
-  await capacityBench((line = '') => process.stdout.write(`${line}\n`), { layers });
+  const layers = parsed.layers === undefined ? undefined : Number(parsed.layers);
+  if (layers !== undefined && !(Number.isInteger(layers) && layers > 0)) {
+    process.stderr.write(`bench: --layers must be a positive integer, got ${parsed.layers}; ${usage}\n`);
+    process.exit(2);
+  }
+  const formNames = parsed.form === undefined ? Object.keys(CHECKPOINT_FORMS) : [parsed.form];
+  const unknownForm = formNames.find((name) => !Object.hasOwn(CHECKPOINT_FORMS, name));
+  if (unknownForm !== undefined) {
+    process.stderr.write(`bench: unknown --form ${unknownForm} (${Object.keys(CHECKPOINT_FORMS).join(', ')}); ${usage}\n`);
+    process.exit(2);
+  }
+  for (const name of formNames) await capacityBench((line = '') => process.stdout.write(`${line}\n`), { layers, form: CHECKPOINT_FORMS[name]! });
   process.exit(0);
 }
 const unknown = args.filter((arg) => arg !== '--quick');

@@ -73,6 +73,66 @@ export const LLAMA_FORM: CheckpointFamily = {
   },
 };
 
+/**
+ * Gemma 2's Hugging Face form (Gemma2ForCausalLM): tied embeddings, four norms per layer (stored
+ * as w for RMSNorm's 1 + w, so 0 is an identity norm), GeGLU, soft-capping, query_pre_attn_scalar,
+ * alternating sliding-window layers; the config keys and values of google/gemma-2-2b.
+ */
+export const GEMMA2_FORM: CheckpointFamily = {
+  name: 'gemma2',
+  config: (d) => ({
+    model_type: 'gemma2',
+    architectures: ['Gemma2ForCausalLM'],
+    vocab_size: d.vocab,
+    hidden_size: d.dModel,
+    intermediate_size: d.dMlp,
+    num_hidden_layers: d.layers,
+    num_attention_heads: d.heads,
+    num_key_value_heads: d.kvHeads,
+    head_dim: d.dHead,
+    max_position_embeddings: d.nCtx,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    hidden_activation: 'gelu_pytorch_tanh',
+    query_pre_attn_scalar: d.dHead,
+    sliding_window: Math.min(4096, d.nCtx),
+    attn_logit_softcapping: 50,
+    final_logit_softcapping: 30,
+    attention_bias: false,
+    tie_word_embeddings: true,
+    bos_token_id: 2,
+    eos_token_id: 1,
+    pad_token_id: 0,
+    torch_dtype: 'bfloat16',
+  }),
+  tensors: (d) => {
+    const fan = (inputs: number) => 1 / Math.sqrt(inputs);
+    const norm = (name: string): TensorPlan => ({ name, shape: [d.dModel], scale: 0 });
+    const plans: TensorPlan[] = [{ name: 'model.embed_tokens.weight', shape: [d.vocab, d.dModel], scale: fan(d.dModel) }];
+    for (let layer = 0; layer < d.layers; layer++) {
+      const p = `model.layers.${layer}`;
+      plans.push(
+        norm(`${p}.input_layernorm.weight`),
+        { name: `${p}.self_attn.q_proj.weight`, shape: [d.heads * d.dHead, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.self_attn.k_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.self_attn.v_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.self_attn.o_proj.weight`, shape: [d.dModel, d.heads * d.dHead], scale: fan(d.heads * d.dHead) },
+        norm(`${p}.post_attention_layernorm.weight`),
+        norm(`${p}.pre_feedforward_layernorm.weight`),
+        { name: `${p}.mlp.gate_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.mlp.up_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
+        { name: `${p}.mlp.down_proj.weight`, shape: [d.dModel, d.dMlp], scale: fan(d.dMlp) },
+        norm(`${p}.post_feedforward_layernorm.weight`),
+      );
+    }
+    plans.push(norm('model.norm.weight'));
+    return plans;
+  },
+};
+
+/** The forms `pnpm bench --capacity` writes, by name. */
+export const CHECKPOINT_FORMS: Readonly<Record<string, CheckpointFamily>> = { llama: LLAMA_FORM, gemma2: GEMMA2_FORM };
+
 /** Values generated and written per step: the writer never holds more than this many. */
 const CHUNK_VALUES = 4 * 2 ** 20;
 
