@@ -35,7 +35,10 @@ export interface Worst {
   where: string;
 }
 
-/** Largest absolute difference over the entries `include` keeps; equal infinities (masked scores) agree. */
+/**
+ * Largest absolute difference over the entries `include` keeps; equal infinities (masked scores)
+ * agree, and a NaN on either side counts as an infinite error.
+ */
 export function compare(name: string, actual: { shape: number[]; data: ArrayLike<number> }, expected: RefTensor, worst: Worst, include?: (index: number[]) => boolean): void {
   expect(actual.shape, `${name} shape`).toEqual(expected.shape);
   for (let i = 0; i < expected.data.length; i++) {
@@ -44,7 +47,7 @@ export function compare(name: string, actual: { shape: number[]; data: ArrayLike
     const a = actual.data[i];
     const e = expected.data[i];
     const error = a === e ? 0 : Number.isNaN(a) ? Infinity : Math.abs(a - e);
-    if (error > worst.error) Object.assign(worst, { error, where: `${name}[${index.join(',')}] model ${a} reference ${e}` });
+    if (error > worst.error || Number.isNaN(error)) Object.assign(worst, { error: Number.isNaN(error) ? Infinity : error, where: `${name}[${index.join(',')}] model ${a} reference ${e}` });
   }
 }
 
@@ -57,8 +60,8 @@ function unravel(index: number, shape: number[]): number[] {
   return out;
 }
 
-/** Logits rows [from, from + count) of batch row b. */
-function rowLogits(data: ArrayLike<number>, shape: readonly number[], b: number, from: number, count: number): Float64Array {
+/** Logits rows [from, from + count) of batch row b, as a flat array. */
+export function rowLogits(data: ArrayLike<number>, shape: readonly number[], b: number, from: number, count: number): Float64Array {
   const [, P, V] = shape;
   return Float64Array.from({ length: count * V }, (_, i) => data[(b * P + from) * V + i]);
 }
