@@ -9,53 +9,18 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadModel, type HookedTransformer } from '@hooklens/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2_VOCAB, readLlama2cFixture, writeTinyGpt2, writeTinyLlama, writeTinyLlama2c, type Fixture, type RefTensor } from './fixtures/checkpoints.ts';
+import { compare, ENGINES, rowLogits, TOLERANCE, type Worst } from './families/familyParity.ts';
+import { GPT2_VOCAB, readLlama2cFixture, writeTinyGpt2, writeTinyLlama, writeTinyLlama2c, type Fixture } from './fixtures/checkpoints.ts';
 import { Rng, randomTokens } from './fixtures/random.ts';
 import { TEST_MODELS } from './fixtures/testModels.ts';
 import { referenceForward, referenceLoss } from './reference/forward64.ts';
 
-const TOLERANCE = 1e-4;
 const scratch = mkdtempSync(join(tmpdir(), 'hooklens-parity-'));
 
 beforeAll(async () => {
   await initBackend();
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-interface Worst {
-  error: number;
-  where: string;
-}
-
-/** Largest absolute difference; equal infinities (masked scores) count as agreement. */
-function compare(name: string, actual: { shape: number[]; data: ArrayLike<number> }, expected: RefTensor, worst: Worst, include?: (index: number[]) => boolean): void {
-  expect(actual.shape, `${name} shape`).toEqual(expected.shape);
-  for (let i = 0; i < expected.data.length; i++) {
-    if (include && !include(unravel(i, expected.shape))) continue;
-    const a = actual.data[i];
-    const e = expected.data[i];
-    const error = a === e ? 0 : Number.isNaN(a) ? Infinity : Math.abs(a - e);
-    if (error > worst.error || Number.isNaN(error)) {
-      worst.error = Number.isNaN(error) ? Infinity : error;
-      worst.where = `${name}[${unravel(i, expected.shape).join(',')}] model ${a} reference ${e}`;
-    }
-  }
-}
-
-function unravel(index: number, shape: number[]): number[] {
-  const out: number[] = [];
-  for (let k = shape.length - 1; k >= 0; k--) {
-    out.unshift(index % shape[k]);
-    index = Math.floor(index / shape[k]);
-  }
-  return out;
-}
-
-/** Logits rows [from, from + count) of batch row b, as a flat array. */
-function rowLogits(data: ArrayLike<number>, shape: number[], b: number, from: number, count: number): Float64Array {
-  const [, P, V] = shape;
-  return Float64Array.from({ length: count * V }, (_, i) => data[(b * P + from) * V + i]);
-}
 
 interface Case {
   name: string;
@@ -90,7 +55,6 @@ const STORIES = TEST_MODELS.stories260K?.bin ?? '';
 const storiesCase: Case = { name: 'llama2.c stories260K (real checkpoint)', vocab: 512, make: () => readLlama2cFixture(STORIES) };
 
 // Every case runs on both engines: eager tfjs and ONNX Runtime (the same components traced into a graph).
-const ENGINES = ['tfjs', 'onnx'] as const;
 const onBothEngines = (list: Case[]) => list.flatMap((c) => ENGINES.map((engine) => ({ ...c, engine })));
 
 describe.each(onBothEngines(cases))('parity ($engine): $name', parityCase);

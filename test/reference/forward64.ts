@@ -30,6 +30,17 @@ export function applyLinear(x: Float64Array, rows: number, lin: RefLinear): Floa
   return out;
 }
 
+/** nn.Linear stored [out, in] (row-major), with an optional bias [out]; rows [rowOffset, rowOffset + rows) of a fused weight. */
+export function linearOf(weight: RefTensor, bias?: RefTensor, rowOffset = 0, rows = weight.shape[0]): RefLinear {
+  const nIn = weight.shape[1];
+  return {
+    nIn,
+    nOut: rows,
+    weight: (i, o) => weight.data[(rowOffset + o) * nIn + i],
+    ...(bias && { bias: (o: number) => bias.data[rowOffset + o] }),
+  };
+}
+
 /**
  * TransformerLens 3 (components/layer_norm.py, rms_norm.py), where hook_normalized is
  * before the weight and bias for both kinds:
@@ -69,18 +80,19 @@ export function silu(x: number): number {
 }
 
 /**
- * Rotates [rows, heads, dHead] vectors in place by position. `half` pairs (i, i + dHead/2)
- * as Hugging Face's rotate_half does; `adjacent` pairs (2i, 2i + 1) as llama2.c does.
- * Pair i turns by pos · base^(-2i/dHead) in both.
+ * Rotates [rows, heads, dHead] vectors by position. `half` pairs (i, i + rotaryDim/2) as
+ * Hugging Face's rotate_half does; `adjacent` pairs (2i, 2i + 1) as llama2.c does. Pair i turns
+ * by pos · base^(-2i/rotaryDim) in both; a partial rotary (rotaryDim < dHead) passes the
+ * remaining dims of each head through.
  */
-export function applyRotary(x: Float64Array, positions: number[], heads: number, dHead: number, base: number, pairing: 'half' | 'adjacent'): Float64Array {
+export function applyRotary(x: Float64Array, positions: number[], heads: number, dHead: number, base: number, pairing: 'half' | 'adjacent', rotaryDim = dHead): Float64Array {
   const out = Float64Array.from(x);
-  const half = dHead / 2;
+  const half = rotaryDim / 2;
   for (let r = 0; r < positions.length; r++) {
     for (let h = 0; h < heads; h++) {
       const at = (r * heads + h) * dHead;
       for (let i = 0; i < half; i++) {
-        const angle = positions[r] * base ** ((-2 * i) / dHead);
+        const angle = positions[r] * base ** ((-2 * i) / rotaryDim);
         const cos = Math.cos(angle);
         const sin = Math.sin(angle);
         const [a, b] = pairing === 'half' ? [at + i, at + i + half] : [at + 2 * i, at + 2 * i + 1];
@@ -90,6 +102,85 @@ export function applyRotary(x: Float64Array, positions: number[], heads: number,
     }
   }
   return out;
+}
+
+export interface AttentionShape {
+  batch: number;
+  positions: number;
+  heads: number;
+  kvHeads: number;
+  dHead: number;
+}
+
+export interface AttentionVariant {
+  /** Sliding-window layers: a query sees only keys less than `window` positions back. */
+  window?: number;
+  /** Score from the raw q·k dot product; q·k / √dHead unless given (Gemma scales and soft-caps). */
+  score?: (dot: number) => number;
+}
+
+/**
+ * Eager causal attention with a padding mask (1 real / 0 pad per key) and repeat_kv (query
+ * head h reads key/value head ⌊h / (heads / kvHeads)⌋). q [B·P, heads, dHead], k and v
+ * [B·P, kvHeads, dHead]. Masked scores are -Infinity; a query row with no key left (a pad
+ * before any real token) gets an all-zero pattern, as TransformerLens gives it (it replaces
+ * the NaNs with 0).
+ */
+export function causalAttention(q: Float64Array, k: Float64Array, v: Float64Array, s: AttentionShape, mask?: number[][], variant: AttentionVariant = {}): { scores: Float64Array; pattern: Float64Array; z: Float64Array } {
+  const { batch: B, positions: P, heads: H, kvHeads: KV, dHead: D } = s;
+  const { window, score: toScore = (dot: number) => dot / Math.sqrt(D) } = variant;
+  const group = H / KV;
+  const scores = new Float64Array(B * H * P * P);
+  const pattern = new Float64Array(B * H * P * P);
+  const z = new Float64Array(B * P * H * D);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const kvh = Math.floor(h / group);
+      for (let i = 0; i < P; i++) {
+        const row = ((b * H + h) * P + i) * P;
+        let max = -Infinity;
+        for (let j = 0; j < P; j++) {
+          let score = -Infinity;
+          if (j <= i && (!mask || mask[b][j] !== 0) && (window === undefined || i - j < window)) {
+            let dot = 0;
+            for (let e = 0; e < D; e++) dot += q[((b * P + i) * H + h) * D + e] * k[((b * P + j) * KV + kvh) * D + e];
+            score = toScore(dot);
+          }
+          scores[row + j] = score;
+          max = Math.max(max, score);
+        }
+        if (max === -Infinity) continue;
+        let total = 0;
+        for (let j = 0; j < P; j++) total += Math.exp(scores[row + j] - max);
+        for (let j = 0; j < P; j++) pattern[row + j] = Math.exp(scores[row + j] - max) / total;
+        for (let e = 0; e < D; e++) {
+          let sum = 0;
+          for (let j = 0; j < P; j++) sum += pattern[row + j] * v[((b * P + j) * KV + kvh) * D + e];
+          z[((b * P + i) * H + h) * D + e] = sum;
+        }
+      }
+    }
+  }
+  return { scores, pattern, z };
+}
+
+/** o_proj / dense per head: result [rows, heads, dModel] and its sum plus the bias, attn_out [rows, dModel]. */
+export function headResults(z: Float64Array, rows: number, heads: number, dHead: number, o: RefLinear): { result: Float64Array; out: Float64Array } {
+  const d = o.nOut;
+  const result = new Float64Array(rows * heads * d);
+  const out = new Float64Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < heads; h++) {
+      for (let c = 0; c < d; c++) {
+        let sum = 0;
+        for (let e = 0; e < dHead; e++) sum += z[(r * heads + h) * dHead + e] * o.weight(h * dHead + e, c);
+        result[(r * heads + h) * d + c] = sum;
+        out[r * d + c] += sum;
+      }
+    }
+    if (o.bias) for (let c = 0; c < d; c++) out[r * d + c] += o.bias(c);
+  }
+  return { result, out };
 }
 
 /** Position ids: 0..p-1 without a mask; with one, (real tokens so far) − 1, clamped at 0, as TL does. */
@@ -143,7 +234,6 @@ export function forwardModel(m: RefModel, tokens: number[][], options: Reference
     for (let i = 0; i < resid.length; i++) resid[i] += pos[i];
   }
 
-  const group = nHeads / nKvHeads;
   m.layers.forEach((layer, l) => {
     const pre = `blocks.${l}.`;
     hook(`${pre}hook_resid_pre`, [B, P, d], resid);
@@ -162,61 +252,11 @@ export function forwardModel(m: RefModel, tokens: number[][], options: Reference
       hook(`${pre}attn.hook_rot_q`, [B, P, nHeads, dHead], q);
       hook(`${pre}attn.hook_rot_k`, [B, P, nKvHeads, dHead], k);
     }
-    const scores = new Float64Array(B * nHeads * P * P);
-    const pattern = new Float64Array(B * nHeads * P * P);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < nHeads; h++) {
-        const kvh = Math.floor(h / group);
-        for (let i = 0; i < P; i++) {
-          const row = ((b * nHeads + h) * P + i) * P;
-          let max = -Infinity;
-          for (let j = 0; j < P; j++) {
-            let s = -Infinity;
-            if (j <= i && isReal(b, j)) {
-              s = 0;
-              for (let e = 0; e < dHead; e++) s += q[((b * P + i) * nHeads + h) * dHead + e] * k[((b * P + j) * nKvHeads + kvh) * dHead + e];
-              s /= Math.sqrt(dHead);
-            }
-            scores[row + j] = s;
-            max = Math.max(max, s);
-          }
-          // A row with every key masked stays all zeros (TL replaces the NaNs with 0).
-          if (max === -Infinity) continue;
-          let total = 0;
-          for (let j = 0; j < P; j++) total += Math.exp(scores[row + j] - max);
-          for (let j = 0; j < P; j++) pattern[row + j] = Math.exp(scores[row + j] - max) / total;
-        }
-      }
-    }
+    const { scores, pattern, z } = causalAttention(q, k, v, { batch: B, positions: P, heads: nHeads, kvHeads: nKvHeads, dHead }, mask);
     hook(`${pre}attn.hook_attn_scores`, [B, nHeads, P, P], scores);
     hook(`${pre}attn.hook_pattern`, [B, nHeads, P, P], pattern);
-    const z = new Float64Array(N * nHeads * dHead);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < nHeads; h++) {
-        const kvh = Math.floor(h / group);
-        for (let i = 0; i < P; i++) {
-          for (let e = 0; e < dHead; e++) {
-            let sum = 0;
-            for (let j = 0; j < P; j++) sum += pattern[((b * nHeads + h) * P + i) * P + j] * v[((b * P + j) * nKvHeads + kvh) * dHead + e];
-            z[((b * P + i) * nHeads + h) * dHead + e] = sum;
-          }
-        }
-      }
-    }
     hook(`${pre}attn.hook_z`, [B, P, nHeads, dHead], z);
-    const result = new Float64Array(N * nHeads * d);
-    const attnOut = new Float64Array(N * d);
-    for (let r = 0; r < N; r++) {
-      for (let h = 0; h < nHeads; h++) {
-        for (let o = 0; o < d; o++) {
-          let sum = 0;
-          for (let e = 0; e < dHead; e++) sum += z[(r * nHeads + h) * dHead + e] * layer.o.weight(h * dHead + e, o);
-          result[(r * nHeads + h) * d + o] = sum;
-          attnOut[r * d + o] += sum;
-        }
-      }
-      if (layer.o.bias) for (let o = 0; o < d; o++) attnOut[r * d + o] += layer.o.bias(o);
-    }
+    const { result, out: attnOut } = headResults(z, N, nHeads, dHead, layer.o);
     hook(`${pre}attn.hook_result`, [B, P, nHeads, d], result);
     hook(`${pre}hook_attn_out`, [B, P, d], attnOut);
     const mid = resid.map((x, i) => x + attnOut[i]);

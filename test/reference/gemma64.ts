@@ -8,7 +8,7 @@
 import type { RefTensor } from '../fixtures/checkpoints.ts';
 import type { GemmaFixture } from '../fixtures/gemmaCheckpoint.ts';
 import { defaultLayerTypes } from '../fixtures/gemmaCheckpoint.ts';
-import { applyRotary, geluNew, positionIds, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
+import { applyLinear, applyNorm, applyRotary, causalAttention, geluNew, headResults, linearOf, positionIds, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
 
 interface GemmaShape {
   d: number;
@@ -23,34 +23,12 @@ interface GemmaShape {
 
 /** Gemma's RMSNorm over each `size`-long row: x / sqrt(mean(x²) + eps) · (1 + w). */
 function gemmaRms(x: Float64Array, size: number, weight: Float64Array, eps: number): { scale: Float64Array; normalized: Float64Array; output: Float64Array } {
-  const rows = x.length / size;
-  const scale = new Float64Array(rows);
-  const normalized = new Float64Array(x.length);
-  const output = new Float64Array(x.length);
-  for (let r = 0; r < rows; r++) {
-    let sq = 0;
-    for (let i = 0; i < size; i++) sq += x[r * size + i] ** 2;
-    scale[r] = Math.sqrt(sq / size + eps);
-    for (let i = 0; i < size; i++) {
-      normalized[r * size + i] = x[r * size + i] / scale[r];
-      output[r * size + i] = normalized[r * size + i] * (1 + weight[i]);
-    }
-  }
-  return { scale, normalized, output };
+  return applyNorm(x, x.length / size, size, { kind: 'rmsnorm', weight: weight.map((w) => 1 + w), eps });
 }
 
 /** nn.Linear without bias: x [rows, in] · W[out, in]ᵀ. */
 function linear(x: Float64Array, rows: number, weight: RefTensor): Float64Array {
-  const [nOut, nIn] = weight.shape;
-  const out = new Float64Array(rows * nOut);
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < nOut; o++) {
-      let sum = 0;
-      for (let i = 0; i < nIn; i++) sum += x[r * nIn + i] * weight.data[o * nIn + i];
-      out[r * nOut + o] = sum;
-    }
-  }
-  return out;
+  return applyLinear(x, rows, linearOf(weight));
 }
 
 const softcap = (value: number, cap: number | null | undefined) => (cap ? cap * Math.tanh(value / cap) : value);
@@ -120,56 +98,16 @@ export function gemmaForward(fixture: GemmaFixture, tokens: number[][], options:
     put(`${t}attn.hook_rot_q`, [B, P, heads, dh], q);
     put(`${t}attn.hook_rot_k`, [B, P, kvHeads, dh], k);
 
-    const scores = new Float64Array(B * heads * P * P);
-    const pattern = new Float64Array(B * heads * P * P);
-    const z = new Float64Array(rows * heads * dh);
-    const group = heads / kvHeads;
-    for (let b = 0; b < B; b++) {
-      for (let hd = 0; hd < heads; hd++) {
-        const kv = Math.floor(hd / group);
-        for (let qi = 0; qi < P; qi++) {
-          const at = ((b * heads + hd) * P + qi) * P;
-          for (let ki = 0; ki < P; ki++) {
-            // Causal, key padding, and for sliding layers only keys with qi - ki < sliding_window.
-            const allowed = ki <= qi && (!mask || mask[b][ki] === 1) && (!local || qi - ki < window);
-            if (!allowed) {
-              scores[at + ki] = -Infinity;
-              continue;
-            }
-            let dot = 0;
-            for (let j = 0; j < dh; j++) dot += q[((b * P + qi) * heads + hd) * dh + j] * k[((b * P + ki) * kvHeads + kv) * dh + j];
-            scores[at + ki] = softcap(dot * scaling, c.attn_logit_softcapping as number | null);
-          }
-          let max = -Infinity;
-          for (let ki = 0; ki < P; ki++) max = Math.max(max, scores[at + ki]);
-          if (max === -Infinity) continue; // nothing to attend to: pattern 0, as TransformerLens gives pads
-          let total = 0;
-          for (let ki = 0; ki < P; ki++) total += Math.exp(scores[at + ki] - max);
-          for (let ki = 0; ki < P; ki++) pattern[at + ki] = Math.exp(scores[at + ki] - max) / total;
-          for (let j = 0; j < dh; j++) {
-            let sum = 0;
-            for (let ki = 0; ki < P; ki++) sum += pattern[at + ki] * v[((b * P + ki) * kvHeads + kv) * dh + j];
-            z[((b * P + qi) * heads + hd) * dh + j] = sum;
-          }
-        }
-      }
-    }
+    // Causal, key padding, and for sliding layers only keys with qi - ki < sliding_window.
+    const cap = c.attn_logit_softcapping as number | null;
+    const { scores, pattern, z } = causalAttention(q, k, v, { batch: B, positions: P, heads, kvHeads, dHead: dh }, mask, {
+      ...(local && { window }),
+      score: (dot) => softcap(dot * scaling, cap),
+    });
     put(`${t}attn.hook_attn_scores`, [B, heads, P, P], scores);
     put(`${t}attn.hook_pattern`, [B, heads, P, P], pattern);
     put(`${t}attn.hook_z`, [B, P, heads, dh], z);
-    const oProj = w(`${h}self_attn.o_proj.weight`); // [d, heads·dh]
-    const result = new Float64Array(rows * heads * d);
-    const attn = new Float64Array(rows * d);
-    for (let r = 0; r < rows; r++) {
-      for (let hd = 0; hd < heads; hd++) {
-        for (let o = 0; o < d; o++) {
-          let sum = 0;
-          for (let j = 0; j < dh; j++) sum += z[(r * heads + hd) * dh + j] * oProj.data[o * heads * dh + hd * dh + j];
-          result[(r * heads + hd) * d + o] = sum;
-          attn[r * d + o] += sum;
-        }
-      }
-    }
+    const { result, out: attn } = headResults(z, rows, heads, dh, linearOf(w(`${h}self_attn.o_proj.weight`))); // o_proj [d, heads·dh]
     put(`${t}attn.hook_result`, [B, P, heads, d], result);
     const attnOut = norm(`${t}ln1_post`, attn, w(`${h}post_attention_layernorm.weight`));
     put(`${t}hook_attn_out`, [B, P, d], attnOut);

@@ -6,8 +6,8 @@
  */
 import type { RefTensor } from '../fixtures/checkpoints.ts';
 import type { FamilyFixture } from '../fixtures/gptneoxCheckpoint.ts';
-import { applyLinear, applyNorm, positionIds, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
-import { causalAttention, geluErf, headResults, linearOf, partialRotary } from './neoxphiAttention64.ts';
+import { applyLinear, applyNorm, applyRotary, causalAttention, headResults, linearOf, positionIds, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
+import { geluErf } from './neoxphiAttention64.ts';
 import type { RefNorm } from './weights64.ts';
 
 /** The config.json keys transformers' GPTNeoXConfig reads here. */
@@ -77,8 +77,8 @@ export function gptNeoxReference(fixture: FamilyFixture, tokens: number[][], opt
     hook(`${pre}attn.hook_q`, [B, P, H, D], q);
     hook(`${pre}attn.hook_k`, [B, P, H, D], k);
     hook(`${pre}attn.hook_v`, [B, P, H, D], v);
-    const rq = partialRotary(q, positions, H, D, rotaryDim, base);
-    const rk = partialRotary(k, positions, H, D, rotaryDim, base);
+    const rq = applyRotary(q, positions, H, D, base, 'half', rotaryDim);
+    const rk = applyRotary(k, positions, H, D, base, 'half', rotaryDim);
     hook(`${pre}attn.hook_rot_q`, [B, P, H, D], rq);
     hook(`${pre}attn.hook_rot_k`, [B, P, H, D], rk);
     const { scores, pattern, z } = causalAttention(rq, rk, v, { batch: B, positions: P, heads: H, kvHeads: H, dHead: D }, mask);

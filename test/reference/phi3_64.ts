@@ -7,8 +7,7 @@
  */
 import type { RefTensor } from '../fixtures/checkpoints.ts';
 import type { FamilyFixture } from '../fixtures/gptneoxCheckpoint.ts';
-import { applyLinear, applyNorm, positionIds, silu, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
-import { causalAttention, headResults, linearOf, partialRotary } from './neoxphiAttention64.ts';
+import { applyLinear, applyNorm, applyRotary, causalAttention, headResults, linearOf, positionIds, silu, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
 
 /** The config.json keys transformers' Phi3Config reads here. */
 interface Phi3ConfigJson {
@@ -74,8 +73,8 @@ export function phi3Reference(fixture: FamilyFixture, tokens: number[][], option
     hook(`${pre}attn.hook_q`, [B, P, H, D], q);
     hook(`${pre}attn.hook_k`, [B, P, KV, D], k);
     hook(`${pre}attn.hook_v`, [B, P, KV, D], v);
-    const rq = partialRotary(q, positions, H, D, rotaryDim, base);
-    const rk = partialRotary(k, positions, KV, D, rotaryDim, base);
+    const rq = applyRotary(q, positions, H, D, base, 'half', rotaryDim);
+    const rk = applyRotary(k, positions, KV, D, base, 'half', rotaryDim);
     hook(`${pre}attn.hook_rot_q`, [B, P, H, D], rq);
     hook(`${pre}attn.hook_rot_k`, [B, P, KV, D], rk);
     const { scores, pattern, z } = causalAttention(rq, rk, v, { batch: B, positions: P, heads: H, kvHeads: KV, dHead: D }, mask);

@@ -8,7 +8,7 @@
  */
 import type { RefTensor } from '../fixtures/checkpoints.ts';
 import type { FamilyFixture } from '../fixtures/qwen3Checkpoint.ts';
-import { applyNorm, applyRotary, positionIds, silu, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
+import { applyLinear, applyNorm, applyRotary, causalAttention, headResults, linearOf, positionIds, silu, type ReferenceOptions, type ReferenceResult } from './forward64.ts';
 import type { RefNorm } from './weights64.ts';
 
 export interface QkNormArchitecture {
@@ -22,17 +22,8 @@ export interface QkNormArchitecture {
 
 /** y[r, o] = Σ_i x[r, i] · W[o, i] (+ b[o]), W stored [out, in] as nn.Linear does. */
 function linear(x: Float64Array, rows: number, nIn: number, weight: RefTensor, bias?: RefTensor): Float64Array {
-  const nOut = weight.shape[0];
   if (weight.shape[1] !== nIn) throw new Error(`reference: linear [${weight.shape}] applied to width ${nIn}`);
-  const out = new Float64Array(rows * nOut);
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < nOut; o++) {
-      let sum = bias ? bias.data[o] : 0;
-      for (let i = 0; i < nIn; i++) sum += x[r * nIn + i] * weight.data[o * nIn + i];
-      out[r * nOut + o] = sum;
-    }
-  }
-  return out;
+  return applyLinear(x, rows, linearOf(weight, bias));
 }
 
 export function qkNormForward(fixture: FamilyFixture, arch: QkNormArchitecture, tokens: number[][], options: ReferenceOptions = {}): ReferenceResult {
@@ -56,7 +47,6 @@ export function qkNormForward(fixture: FamilyFixture, arch: QkNormArchitecture, 
   const P = tokens[0].length;
   const N = B * P;
   const mask = options.attentionMask;
-  const isReal = (b: number, p: number) => (mask ? mask[b][p] !== 0 : true);
   const positions = positionIds(B, P, mask).flat();
   const hooks = new Map<string, RefTensor>();
   const hook = (name: string, shape: number[], data: Float64Array) => hooks.set(name, { shape, data: Float64Array.from(data) });
@@ -74,7 +64,6 @@ export function qkNormForward(fixture: FamilyFixture, arch: QkNormArchitecture, 
     return n.output;
   };
 
-  const group = nHeads / nKvHeads;
   for (let l = 0; l < num('num_hidden_layers'); l++) {
     const pre = `blocks.${l}.`;
     const h = `model.layers.${l}.`;
@@ -101,62 +90,13 @@ export function qkNormForward(fixture: FamilyFixture, arch: QkNormArchitecture, 
     hook(`${pre}attn.hook_rot_q`, [B, P, nHeads, dHead], q);
     hook(`${pre}attn.hook_rot_k`, [B, P, nKvHeads, dHead], k);
 
-    const scores = new Float64Array(B * nHeads * P * P);
-    const pattern = new Float64Array(B * nHeads * P * P);
-    for (let b = 0; b < B; b++) {
-      for (let head = 0; head < nHeads; head++) {
-        const kvHead = Math.floor(head / group);
-        for (let i = 0; i < P; i++) {
-          const row = ((b * nHeads + head) * P + i) * P;
-          let max = -Infinity;
-          for (let j = 0; j < P; j++) {
-            let s = -Infinity;
-            if (j <= i && isReal(b, j)) {
-              s = 0;
-              for (let e = 0; e < dHead; e++) s += q[((b * P + i) * nHeads + head) * dHead + e] * k[((b * P + j) * nKvHeads + kvHead) * dHead + e];
-              s /= Math.sqrt(dHead); // HF's scaling = head_dim ** -0.5
-            }
-            scores[row + j] = s;
-            max = Math.max(max, s);
-          }
-          if (max === -Infinity) continue; // every key masked: the pattern row stays 0, as TransformerLens does
-          let total = 0;
-          for (let j = 0; j < P; j++) total += Math.exp(scores[row + j] - max);
-          for (let j = 0; j < P; j++) pattern[row + j] = Math.exp(scores[row + j] - max) / total;
-        }
-      }
-    }
+    const { scores, pattern, z } = causalAttention(q, k, v, { batch: B, positions: P, heads: nHeads, kvHeads: nKvHeads, dHead }, mask); // HF's scaling = head_dim ** -0.5
     hook(`${pre}attn.hook_attn_scores`, [B, nHeads, P, P], scores);
     hook(`${pre}attn.hook_pattern`, [B, nHeads, P, P], pattern);
-    const z = new Float64Array(N * nHeads * dHead);
-    for (let b = 0; b < B; b++) {
-      for (let head = 0; head < nHeads; head++) {
-        const kvHead = Math.floor(head / group);
-        for (let i = 0; i < P; i++) {
-          for (let e = 0; e < dHead; e++) {
-            let sum = 0;
-            for (let j = 0; j < P; j++) sum += pattern[((b * nHeads + head) * P + i) * P + j] * v[((b * P + j) * nKvHeads + kvHead) * dHead + e];
-            z[((b * P + i) * nHeads + head) * dHead + e] = sum;
-          }
-        }
-      }
-    }
     hook(`${pre}attn.hook_z`, [B, P, nHeads, dHead], z);
-    const oProj = get(`${h}self_attn.o_proj.weight`); // [d, heads·head_dim]
-    const oBias = opt(`${h}self_attn.o_proj.bias`);
-    const result = new Float64Array(N * nHeads * d);
-    let attnOut: Float64Array = new Float64Array(N * d);
-    for (let r = 0; r < N; r++) {
-      for (let head = 0; head < nHeads; head++) {
-        for (let o = 0; o < d; o++) {
-          let sum = 0;
-          for (let e = 0; e < dHead; e++) sum += z[(r * nHeads + head) * dHead + e] * oProj.data[o * nHeads * dHead + head * dHead + e];
-          result[(r * nHeads + head) * d + o] = sum;
-          attnOut[r * d + o] += sum;
-        }
-      }
-      if (oBias) for (let o = 0; o < d; o++) attnOut[r * d + o] += oBias.data[o];
-    }
+    // o_proj [d, heads·head_dim], per head.
+    const { result, out } = headResults(z, N, nHeads, dHead, linearOf(get(`${h}self_attn.o_proj.weight`), opt(`${h}self_attn.o_proj.bias`)));
+    let attnOut: Float64Array = out;
     hook(`${pre}attn.hook_result`, [B, P, nHeads, d], result);
     if (arch.placement === 'post') attnOut = norm(`${pre}ln1.`, attnOut, N, d, rms(`${h}${arch.ln1}.weight`), [B, P]);
     hook(`${pre}hook_attn_out`, [B, P, d], attnOut);
