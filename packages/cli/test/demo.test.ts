@@ -12,7 +12,7 @@ describe('hooklens demo', () => {
   it('writes a checkpoint, describes it, caches its activations; the checkpoint then works with the other commands', async () => {
     const result = await runCli(['demo', '--dir', dir]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('family       gpt2');
+    expect(result.stdout).toContain('family       GPT-2 (gpt2)');
     expect(result.stdout).toContain('blocks.{0..1}.attn.hook_pattern');
     const file = readSafetensors(join(dir, 'activations.safetensors'));
     expect(file.tensors.get('logits')!.shape[2]).toBe(257);
