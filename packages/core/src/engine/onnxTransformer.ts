@@ -133,7 +133,10 @@ const noHooks: OnnxHookPlan = { reads: [], edits: [], edit: (_name, value) => va
  * MatMul's right operand runs up to twice as fast baked into the session as an initializer
  * (ONNX Runtime packs it once, at load, instead of in every run), but each session holds its
  * own packed copy; plans past this budget feed weights as inputs from the one host copy.
- * HOOKLENS_ONNX_BAKE_BYTES sets it (0: never bake); one segment stays under protobuf's 2 GB.
+ * HOOKLENS_ONNX_BAKE_BYTES sets it; one segment stays under protobuf's 2 GB. The default is 0
+ * (never bake): a baked matmul rounds differently in the last bits, so the same request would
+ * give slightly different numbers before and after its plan is baked, and each baked plan is a
+ * second copy of its weights.
  */
 /**
  * Runs of a plan before it is rebuilt with baked weights: building a baked session costs a few
@@ -144,7 +147,7 @@ const BAKE_AFTER_USES = 3;
 
 function bakeBudget(): number {
   const fromEnv = Number(typeof process === 'undefined' ? undefined : process.env.HOOKLENS_ONNX_BAKE_BYTES);
-  return Math.min(Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 2 ** 30, 1.75 * 2 ** 30);
+  return Math.min(Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : 0, 1.75 * 2 ** 30);
 }
 
 /**
