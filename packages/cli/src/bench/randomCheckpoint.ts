@@ -29,6 +29,28 @@ export interface CheckpointFamily {
   tensors(dims: CheckpointDims): TensorPlan[];
 }
 
+/** Values uniform within ±1/√fan-in, as a randomly initialised linear layer's. */
+const fan = (inputs: number) => 1 / Math.sqrt(inputs);
+
+/** A layer's q, k, v and o projections in nn.Linear's [out, in] layout (Llama and Gemma name them alike). */
+function attentionPlans(d: CheckpointDims, layer: string): TensorPlan[] {
+  return [
+    { name: `${layer}.self_attn.q_proj.weight`, shape: [d.heads * d.dHead, d.dModel], scale: fan(d.dModel) },
+    { name: `${layer}.self_attn.k_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
+    { name: `${layer}.self_attn.v_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
+    { name: `${layer}.self_attn.o_proj.weight`, shape: [d.dModel, d.heads * d.dHead], scale: fan(d.heads * d.dHead) },
+  ];
+}
+
+/** A layer's gated MLP: gate, up and down projections. */
+function gatedMlpPlans(d: CheckpointDims, layer: string): TensorPlan[] {
+  return [
+    { name: `${layer}.mlp.gate_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
+    { name: `${layer}.mlp.up_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
+    { name: `${layer}.mlp.down_proj.weight`, shape: [d.dModel, d.dMlp], scale: fan(d.dMlp) },
+  ];
+}
+
 /** Llama's Hugging Face form (LlamaForCausalLM), tied embeddings. */
 export const LLAMA_FORM: CheckpointFamily = {
   name: 'llama',
@@ -52,20 +74,14 @@ export const LLAMA_FORM: CheckpointFamily = {
     torch_dtype: 'bfloat16',
   }),
   tensors: (d) => {
-    const fan = (inputs: number) => 1 / Math.sqrt(inputs);
     const plans: TensorPlan[] = [{ name: 'model.embed_tokens.weight', shape: [d.vocab, d.dModel], scale: 1 }];
     for (let layer = 0; layer < d.layers; layer++) {
       const p = `model.layers.${layer}`;
       plans.push(
         { name: `${p}.input_layernorm.weight`, shape: [d.dModel], scale: 0, offset: 1 },
-        { name: `${p}.self_attn.q_proj.weight`, shape: [d.heads * d.dHead, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.self_attn.k_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.self_attn.v_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.self_attn.o_proj.weight`, shape: [d.dModel, d.heads * d.dHead], scale: fan(d.heads * d.dHead) },
+        ...attentionPlans(d, p),
         { name: `${p}.post_attention_layernorm.weight`, shape: [d.dModel], scale: 0, offset: 1 },
-        { name: `${p}.mlp.gate_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.mlp.up_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.mlp.down_proj.weight`, shape: [d.dModel, d.dMlp], scale: fan(d.dMlp) },
+        ...gatedMlpPlans(d, p),
       );
     }
     plans.push({ name: 'model.norm.weight', shape: [d.dModel], scale: 0, offset: 1 });
@@ -106,22 +122,16 @@ export const GEMMA2_FORM: CheckpointFamily = {
     torch_dtype: 'bfloat16',
   }),
   tensors: (d) => {
-    const fan = (inputs: number) => 1 / Math.sqrt(inputs);
     const norm = (name: string): TensorPlan => ({ name, shape: [d.dModel], scale: 0 });
     const plans: TensorPlan[] = [{ name: 'model.embed_tokens.weight', shape: [d.vocab, d.dModel], scale: fan(d.dModel) }];
     for (let layer = 0; layer < d.layers; layer++) {
       const p = `model.layers.${layer}`;
       plans.push(
         norm(`${p}.input_layernorm.weight`),
-        { name: `${p}.self_attn.q_proj.weight`, shape: [d.heads * d.dHead, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.self_attn.k_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.self_attn.v_proj.weight`, shape: [d.kvHeads * d.dHead, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.self_attn.o_proj.weight`, shape: [d.dModel, d.heads * d.dHead], scale: fan(d.heads * d.dHead) },
+        ...attentionPlans(d, p),
         norm(`${p}.post_attention_layernorm.weight`),
         norm(`${p}.pre_feedforward_layernorm.weight`),
-        { name: `${p}.mlp.gate_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.mlp.up_proj.weight`, shape: [d.dMlp, d.dModel], scale: fan(d.dModel) },
-        { name: `${p}.mlp.down_proj.weight`, shape: [d.dModel, d.dMlp], scale: fan(d.dMlp) },
+        ...gatedMlpPlans(d, p),
         norm(`${p}.post_feedforward_layernorm.weight`),
       );
     }
