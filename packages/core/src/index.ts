@@ -2,7 +2,7 @@ import './chainedOps.ts';
 export * from './backend/index.ts';
 export { validateConfig, ConfigError, FAMILY_NAMES } from './config.ts';
 export type { ModelConfig, NormType, PositionalType, ActivationFunction, RotaryPairing, ModelFamily, QkNorm, NormPlacement } from './config.ts';
-export { hostTensor, transpose2d, weightSpecs, validateWeights, WeightError } from './weights.ts';
+export { hostTensor, transpose2d, TransposedView, weightSpecs, validateWeights, WeightError } from './weights.ts';
 export type { HostTensor, WeightMap, WeightSpec } from './weights.ts';
 export * from './io/index.ts';
 export * from './tokenizers/index.ts';

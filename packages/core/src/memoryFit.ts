@@ -22,8 +22,8 @@ export interface ModelMemory {
 /**
  * What a model of `config` takes in memory on `engine`, from its config alone (before a
  * byte of weights is read). Host weights are float32 whatever the checkpoint stores; a tied
- * unembedding is a transposed copy of the embedding; the onnx engine adds each layer's fused
- * Q/K/V matrix, the tfjs engine a backend copy of every weight.
+ * unembedding is the embedding itself (a view, see TransposedView); the onnx engine adds each
+ * layer's fused Q/K/V matrix, the tfjs engine a backend copy of every weight.
  */
 export function modelMemory(config: ModelConfig, engine: EngineName): ModelMemory {
   let hostBytes = 0;
@@ -33,9 +33,9 @@ export function modelMemory(config: ModelConfig, engine: EngineName): ModelMemor
   const weightBytes = config.tiedEmbeddings ? hostBytes - unembedBytes : hostBytes;
   if (engine === 'onnx') {
     const fusedBytes = 4 * config.nLayers * config.dModel * (config.nHeads + 2 * config.nKvHeads) * config.dHead;
-    return { weightBytes, residentBytes: hostBytes + fusedBytes, backendBytes: 0 };
+    return { weightBytes, residentBytes: weightBytes + fusedBytes, backendBytes: 0 };
   }
-  return { weightBytes, residentBytes: 2 * hostBytes, backendBytes: hostBytes };
+  return { weightBytes, residentBytes: 2 * weightBytes, backendBytes: weightBytes };
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

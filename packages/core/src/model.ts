@@ -16,6 +16,7 @@ import { copyOnHost } from './engine/hostTensors.ts';
 import { OnnxTransformer } from './engine/onnxTransformer.ts';
 import { cachedStepMaskBias, HostKeyValues } from './engine/onnxKeyValues.ts';
 import type { HostFusedAttention, OnnxHookPlan } from './engine/onnxTransformer.ts';
+import { silentContext } from './engine/ops.ts';
 import { chooseEngine, EngineError } from './engine/select.ts';
 import type { EngineChoice, EngineName } from './engine/select.ts';
 import type { TfjsTransformer } from './engine/tfjsTransformer.ts';
@@ -25,7 +26,7 @@ import type { SamplingOptions } from './sampling.ts';
 import { attentionMaskBiasData, checkAttentionMask, positionIds, slidingWindowMaskBias, tokenRows, TokensError } from './tokens.ts';
 import type { TokensInput } from './tokens.ts';
 import type { Tokenizer } from './tokenizers/types.ts';
-import { readoutWeightNames } from './weights.ts';
+import { readoutWeightNames, unembedIsEmbedTransposed } from './weights.ts';
 import type { WeightMap } from './weights.ts';
 
 export interface ForwardOptions {
@@ -143,6 +144,7 @@ export class HookedTransformer {
   private tfjsBuilt: TfjsTransformer | undefined;
   private persistentHooks: RegisteredHook[] = [];
   private readonly trainable: boolean;
+  private readonly unembedByEmbed: boolean;
   /** The engine that runs forward passes, and how it reads in a status line. */
   readonly engine: EngineChoice;
   private readonly onnx: OnnxTransformer | undefined;
@@ -160,7 +162,9 @@ export class HookedTransformer {
     this.parameters = new Parameters(this.config, weights, this.source, trainable, this.engine.name === 'onnx');
     this.names = hookNamesFor(this.config);
     this.hookPoints = new Map(this.names.map((name) => [name, new HookPoint(name)]));
-    this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer)) : undefined;
+    // A tied W_U that is only a view of W_E stays one: the unembedding multiplies by W_E (training keeps its own W_U variable).
+    this.unembedByEmbed = !trainable && unembedIsEmbedTransposed(weights);
+    this.onnx = this.engine.name === 'onnx' ? new OnnxTransformer(this.config, weights, (layer) => this.hostFusedAttention(layer), this.unembedByEmbed) : undefined;
     if (!this.onnx) this.tfjs();
     // Tools read these as tfjs tensors on every call; made now, they are the model's own from load
     // on instead of appearing (and staying) at a tool's first call. Other weights stay host-only.
@@ -169,7 +173,7 @@ export class HookedTransformer {
 
   /** The component tree on tfjs tensors (the tfjs engine's; the onnx engine builds none). */
   private tfjs(): TfjsTransformer {
-    this.tfjsBuilt ??= buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), this.trainable);
+    this.tfjsBuilt ??= buildTfjsTransformer(this.config, (name) => this.parameters.optional(name), this.trainable, this.unembedByEmbed);
     return this.tfjsBuilt;
   }
 
@@ -211,6 +215,49 @@ export class HookedTransformer {
   /** Scalar parameter count; a tied embedding/unembedding counts once. */
   numParams(): number {
     return this.parameters.count(this.config.tiedEmbeddings);
+  }
+
+  // ---------------------------------------------------------------- readouts
+
+  /**
+   * Logits for residual-stream vectors read the way the model reads its final residual:
+   * ln_final (each row's own statistics), W_U (+ b_U), and the logit soft cap where the model
+   * has one; the logit lens' readout. [rows, d_model] → [rows, d_vocab], owned by the caller.
+   * It runs on the model's engine: on onnx, W_U never enters the WebAssembly heap.
+   */
+  unembedResidual(residual: tf.Tensor2D): tf.Tensor2D {
+    const { dModel, dVocab } = this.config;
+    if (residual.rank !== 2 || residual.shape[0] < 1 || residual.shape[1] !== dModel) {
+      throw new RangeError(`unembedResidual: residual has shape [${residual.shape.join(', ')}], expected [rows ≥ 1, ${dModel}]`);
+    }
+    const rows = residual.shape[0];
+    if (this.onnx) return this.onnx.unembedResidual((residual.dataSync() as Float32Array).slice(), rows) as tf.Tensor2D;
+    const transformer = this.tfjs().transformer;
+    return tf.tidy(() => transformer.readout(residual.reshape([1, rows, dModel]), silentContext()).reshape([rows, dVocab]));
+  }
+
+  /**
+   * W_U[:, id] for each token id, as rows [ids, d_model] (TransformerLens'
+   * tokens_to_residual_directions): the direction in the normalised final residual whose dot
+   * product is that token's logit, before b_U. Owned by the caller. Read column by column from the
+   * host copy (the trained variable for a trainable model), so W_U never enters the WebAssembly heap.
+   */
+  tokensToResidualDirections(ids: readonly number[]): tf.Tensor2D {
+    const { dModel, dVocab } = this.config;
+    for (const id of ids) if (!Number.isInteger(id) || id < 0 || id >= dVocab) throw new TokensError(`token id ${id} is out of range [0, ${dVocab})`);
+    if (this.trainable) return tf.tidy(() => tf.gather(this.parameter<tf.Tensor2D>('unembed.W_U'), [...ids], 1).transpose());
+    const directions = new Float32Array(ids.length * dModel);
+    if (this.unembedByEmbed) {
+      // W_U[:, id] is W_E[id, :].
+      const embed = this.parameters.hostTensor('embed.W_E')!.data;
+      ids.forEach((id, row) => directions.set(embed.subarray(id * dModel, (id + 1) * dModel), row * dModel));
+    } else {
+      const unembed = this.parameters.hostTensor('unembed.W_U')!.data;
+      ids.forEach((id, row) => {
+        for (let d = 0; d < dModel; d++) directions[row * dModel + d] = unembed[d * dVocab + id];
+      });
+    }
+    return tf.tensor2d(directions, [ids.length, dModel]);
   }
 
   // ---------------------------------------------------------------- tokens

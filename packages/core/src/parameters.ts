@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config.ts';
 import { tensorOnHost } from './engine/hostTensors.ts';
-import { validateWeights, WeightError, weightSpecs } from './weights.ts';
+import { TransposedView, validateWeights, WeightError, weightSpecs } from './weights.ts';
 import type { HostTensor, WeightMap } from './weights.ts';
 
 /**
@@ -22,7 +22,8 @@ export class Parameters {
     validateWeights(config, weights, source);
     for (const [name, spec] of weightSpecs(config)) {
       const host = weights.get(name);
-      if (host) this.host.set(name, { shape: spec.shape, data: host.data });
+      // A view (a tied W_U) stays one: its values are made only if something reads them.
+      if (host) this.host.set(name, host instanceof TransposedView ? host : { shape: spec.shape, data: host.data });
     }
     if (trainable) {
       for (const [name, host] of this.host) {
@@ -90,7 +91,7 @@ export class Parameters {
   /** Number of scalar parameters (a tied unembedding counts once, as it is one matrix). */
   count(tied: boolean): number {
     let total = 0;
-    for (const [name, host] of this.host) if (!(tied && name === 'unembed.W_U')) total += host.data.length;
+    for (const [name, host] of this.host) if (!(tied && name === 'unembed.W_U')) total += host.shape.reduce((product, size) => product * size, 1);
     return total;
   }
 

@@ -25,7 +25,7 @@ import type { ModelConfig } from './config.ts';
  *   blocks.l.mlp.W_out        [dMlp, dModel]
  *   blocks.l.mlp.b_out        [dModel]                       (optional)
  *   ln_final.w / .b           [dModel]
- *   unembed.W_U               [dModel, dVocab]               (always present; a copy of W_E^T when tied)
+ *   unembed.W_U               [dModel, dVocab]               (always present; a view of W_E^T when tied, see TransposedView)
  *   unembed.b_U               [dVocab]                       (optional)
  */
 export interface HostTensor {
@@ -41,6 +41,37 @@ export function hostTensor(shape: number[], data: Float32Array): HostTensor {
     throw new Error(`shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
   }
   return { shape, data };
+}
+
+/**
+ * A tied W_U: W_E transposed, with its values made only when something reads `data`. The
+ * engines multiply by W_E itself (a transposed matmul), so an inference model holds the
+ * embedding once however large the vocabulary.
+ */
+export class TransposedView implements HostTensor {
+  readonly shape: number[];
+  /** The values, made on first read; an enumerable getter, so a view deep-equals a plain tensor of the same values. */
+  declare readonly data: Float32Array;
+  /** The tensor this is the transpose of. */
+  declare readonly source: HostTensor;
+  /** Whether `data` has been made. */
+  declare readonly materialized: boolean;
+
+  constructor(source: HostTensor) {
+    this.shape = [source.shape[1]!, source.shape[0]!];
+    let values: Float32Array | undefined;
+    Object.defineProperties(this, {
+      source: { value: source },
+      data: { enumerable: true, get: () => (values ??= transpose2d(source).data) },
+      materialized: { get: () => values !== undefined },
+    });
+  }
+}
+
+/** Whether the map's W_U is a view of its own W_E (a tied model, not since changed): the engines then multiply by W_E. */
+export function unembedIsEmbedTransposed(weights: WeightMap): boolean {
+  const unembed = weights.get('unembed.W_U');
+  return unembed instanceof TransposedView && unembed.source === weights.get('embed.W_E');
 }
 
 /** Row-major transpose of a 2-D host tensor. */
@@ -59,12 +90,13 @@ export interface WeightSpec {
 }
 
 /**
- * The weights read straight from tools that turn activations into logits (lens, attribution,
- * unembedding directions): the unembedding and every bias and norm weight. Apart from W_U
- * they are vectors, so holding them as tensors next to their host copies costs little.
+ * The weights read straight from tools that turn activations into logits (lens, attribution):
+ * every bias and norm weight. They are vectors, so holding them as tensors next to their host
+ * copies costs little; the tools reach W_U through the model (unembedResidual,
+ * tokensToResidualDirections).
  */
 export function readoutWeightNames(config: ModelConfig): string[] {
-  return [...weightSpecs(config).keys()].filter((name) => name === 'unembed.W_U' || !/\.W_[A-Za-z]+$/.test(name));
+  return [...weightSpecs(config).keys()].filter((name) => !/\.W_[A-Za-z]+$/.test(name));
 }
 
 /** Every canonical weight a model of this config reads, with its shape (see weights.ts). */

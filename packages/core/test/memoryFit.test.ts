@@ -33,16 +33,16 @@ describe('model memory from the config', () => {
     expect(parameters).toBe(2_614_222_080);
     const onnx = modelMemory(GEMMA_2B, 'onnx');
     expect(onnx.weightBytes).toBe(4 * parameters);
-    // Resident on onnx: the weights, the tied unembedding's transposed copy, fused q|k|v per layer.
-    expect(onnx.residentBytes).toBe(4 * (parameters + 256000 * 2304 + 26 * 2304 * (8 + 2 * 4) * 256));
+    // Resident on onnx: the weights (the tied unembedding is the embedding, not a copy), fused q|k|v per layer.
+    expect(onnx.residentBytes).toBe(4 * (parameters + 26 * 2304 * (8 + 2 * 4) * 256));
     expect(onnx.backendBytes).toBe(0);
     const tfjs = modelMemory(GEMMA_2B, 'tfjs');
-    expect(tfjs.backendBytes).toBe(4 * (parameters + 256000 * 2304));
+    expect(tfjs.backendBytes).toBe(4 * parameters);
   });
 
   it('refuses what the memory cannot hold, saying how much is needed and how much there is', () => {
     expect(() => checkModelFits(GEMMA_2B, 'gemma-dir', { engine: 'onnx', wasm: true, availableBytes: 8 * GiB }))
-      .toThrow(/^gemma-dir: a model of 2\.61B parameters \(9\.7 GiB as float32\) needs about 13\.4 GiB of memory on the onnx engine, but only 8\.0 GiB is available/);
+      .toThrow(/^gemma-dir: a model of 2\.61B parameters \(9\.7 GiB as float32\) needs about 11\.2 GiB of memory on the onnx engine, but only 8\.0 GiB is available/);
     expect(() => checkModelFits(GEMMA_2B, 'gemma-dir', { engine: 'onnx', wasm: true, availableBytes: 16 * GiB })).not.toThrow();
   });
 

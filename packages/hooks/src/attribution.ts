@@ -86,13 +86,16 @@ export function directLogitAttribution(model: HookedTransformer, tokens: readonl
       const biasStack = applyLnToStack(model, cache, bO, at);
       const logitRow = logits.slice([0, position, 0], [1, 1, dVocab]).reshape([dVocab]);
       const pick = (vector: tf.Tensor1D) => wrong === undefined ? vector.gather([answer]) : vector.gather([answer]).sub(vector.gather([wrong]));
-      const unembed = (vector: tf.Tensor1D) => pick(tf.matMul(vector.reshape([1, dModel]), model.parameter<tf.Tensor2D>('unembed.W_U')).reshape([dVocab]) as tf.Tensor1D);
+      // W_U[:, answer] (− W_U[:, wrong]): what a vector's logit difference is its dot product with.
+      const directions = model.tokensToResidualDirections(wrong === undefined ? [answer] : [answer, wrong]);
+      const logitDirection = (wrong === undefined ? directions : directions.slice([0, 0], [1, dModel]).sub(directions.slice([1, 0], [1, dModel]))).reshape([dModel]);
+      const directLogit = (vector: tf.Tensor1D) => vector.mul(logitDirection).sum();
       return {
         layers: logitAttrs(model, layerStack.stack, direction).dataSync() as Float32Array,
         labels: layerStack.labels,
         heads: logitAttrs(model, headStack.stack, direction).dataSync() as Float32Array,
         attnOutBias: logitAttrs(model, biasStack, direction).sum().dataSync()[0],
-        normBias: model.hasParameter('ln_final.b') ? unembed(model.parameter<tf.Tensor1D>('ln_final.b')).dataSync()[0] : 0,
+        normBias: model.hasParameter('ln_final.b') ? directLogit(model.parameter<tf.Tensor1D>('ln_final.b')).dataSync()[0] : 0,
         unembedBias: model.hasParameter('unembed.b_U') ? pick(model.parameter<tf.Tensor1D>('unembed.b_U')).dataSync()[0] : 0,
         total: pick(logitRow as tf.Tensor1D).dataSync()[0],
       };

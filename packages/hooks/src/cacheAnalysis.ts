@@ -228,7 +228,7 @@ function unembedDirection(model: HookedTransformer, ids: number | readonly numbe
   const list = typeof ids === 'number' ? [ids] : [...ids];
   if (typeof ids !== 'number' && list.length !== batch) throw new ToolInputError(`${what}: ${list.length} token ids for a batch of ${batch} rows`);
   for (const id of list) if (!Number.isInteger(id) || id < 0 || id >= dVocab) throw new ToolInputError(`${what} token id ${id} is out of range [0, ${dVocab})`);
-  const columns = tf.gather(model.parameter<tf.Tensor2D>('unembed.W_U'), tf.tensor1d(list, 'int32'), 1).transpose(); // [ids, d_model]
+  const columns = model.tokensToResidualDirections(list); // [ids, d_model]
   return typeof ids === 'number' ? columns.reshape([-1]) : columns.reshape([batch, 1, -1]);
 }
 

@@ -145,7 +145,7 @@ function lensChunk(model: HookedTransformer, residuals: tf.Tensor3D[], start: nu
   const scored = tf.tidy(() => {
     // [layers + 1, count, d_model] → [(layers + 1)·count, vocab], layer-major.
     const residual = tf.concat(residuals.map((r) => r.slice([0, start, 0], [1, count, dModel])), 0).reshape([-1, dModel]) as tf.Tensor2D;
-    const allLogits = unembedNormalized(model, residual);
+    const allLogits = model.unembedResidual(residual);
     const allLogProbs = tf.logSoftmax(allLogits);
     const finalLog = allLogProbs.slice([nLayers * count, 0], [count, dVocab]); // the model's own prediction
     const finalProbs = tf.exp(finalLog);
@@ -180,18 +180,6 @@ function lensChunk(model: HookedTransformer, residuals: tf.Tensor3D[], start: nu
   } finally {
     tf.dispose(scored);
   }
-}
-
-/**
- * ln_final as the model applies it, with statistics from each row itself, then W_U (+ b_U):
- * [rows, d_model] → [rows, vocab].
- */
-function unembedNormalized(model: HookedTransformer, residual: tf.Tensor2D): tf.Tensor2D {
-  const centred = model.config.normType === 'layernorm' ? residual.sub(residual.mean(-1, true)) : residual;
-  let normed = centred.div(centred.square().mean(-1, true).add(model.config.eps).sqrt()).mul(model.parameter<tf.Tensor1D>('ln_final.w')) as tf.Tensor2D;
-  if (model.hasParameter('ln_final.b')) normed = normed.add(model.parameter<tf.Tensor1D>('ln_final.b'));
-  const logits = tf.matMul<tf.Tensor2D>(normed, model.parameter<tf.Tensor2D>('unembed.W_U'));
-  return model.hasParameter('unembed.b_U') ? logits.add<tf.Tensor2D>(model.parameter<tf.Tensor1D>('unembed.b_U')) : logits;
 }
 
 /** A predicted token's text as it would read after `previous` ('#id' without a tokenizer). */

@@ -21,6 +21,8 @@ export interface TransformerSources<T> {
   fused(layer: number, weights: AttentionWeights<T>): FusedAttentionWeights<T> | undefined;
   fuse(layer: number, weights: AttentionWeights<T>): FusedAttentionWeights<T>;
   keyValueStore?: KeyValueStore<T>;
+  /** W_U is W_E transposed and not held apart (weights.ts, TransposedView): the unembedding multiplies by W_E. */
+  unembedByEmbed?: boolean;
 }
 
 /** One forward pass' inputs, built by the engine as its own tensors. */
@@ -78,7 +80,9 @@ export class Transformer<T> {
       return new Block(ops, layer, norm(`${b}.ln1`), attention, cfg.attnOnly ? undefined : norm(`${b}.ln2`), mlp, { normPlacement: cfg.normPlacement, parallelResidual: cfg.parallelResidual === true, post });
     });
     this.lnFinal = norm('ln_final');
-    this.unembed = new Unembed(ops, get('unembed.W_U'), optional('unembed.b_U'));
+    this.unembed = sources.unembedByEmbed
+      ? new Unembed(ops, get('embed.W_E'), optional('unembed.b_U'), true)
+      : new Unembed(ops, get('unembed.W_U'), optional('unembed.b_U'), false);
   }
 
   /** Logits [batch, pos, d_vocab], or the resid_pre of `stopAtLayer` when it is below n_layers. */
@@ -96,8 +100,17 @@ export class Transformer<T> {
       residual = this.blocks[layer].forward(residual, ctx, inputs, keyValues?.[layer]);
     }
     if (stopAtLayer < this.config.nLayers) return residual;
+    return this.readout(residual, ctx, inputs.unembedPositions);
+  }
+
+  /**
+   * How the model reads its final residual [batch, pos, d_model]: ln_final (each position's own
+   * statistics), the unembedding, the logit soft cap; logits [batch, pos(or positions), d_vocab].
+   */
+  readout(residual: T, ctx: HookContext<T>, positions?: T): T {
+    const ops = this.ops;
     const normalized = this.lnFinal.forward(residual, ctx);
-    const logits = this.unembed.forward(inputs.unembedPositions ? ops.gather(normalized, inputs.unembedPositions, 1) : normalized);
+    const logits = this.unembed.forward(positions ? ops.gather(normalized, positions, 1) : normalized);
     const cap = this.config.outputLogitsSoftCap;
     return cap === undefined ? logits : ops.mul(ops.tanh(ops.mul(logits, 1 / cap)), cap);
   }

@@ -102,6 +102,13 @@ export class OnnxOps implements Ops<Sym> {
   shape(x: Sym): readonly number[] { return x.shape; }
 
   matMul(a: Sym, b: Sym, transposeA = false, transposeB = false): Sym {
+    if (a.shape.length === 2 && b.shape.length === 2 && (transposeA || transposeB)) {
+      // Gemm reads a transposed operand in place; a Transpose node would copy it in every run (a tied W_E: the whole embedding).
+      const [m, k] = transposeA ? [a.shape[1]!, a.shape[0]!] : a.shape;
+      const [k2, n] = transposeB ? [b.shape[1]!, b.shape[0]!] : b.shape;
+      if (k !== k2) throw new Error(`onnx trace: matMul of [${a.shape.join(', ')}]${transposeA ? 'ᵀ' : ''} and [${b.shape.join(', ')}]${transposeB ? 'ᵀ' : ''}`);
+      return this.one('Gemm', [a.name, b.name], [m!, n!], { transA: transposeA ? 1 : 0, transB: transposeB ? 1 : 0 });
+    }
     const left = transposeA ? this.swapLast(a) : a;
     const right = transposeB ? this.swapLast(b) : b;
     const [m, k] = left.shape.slice(-2);

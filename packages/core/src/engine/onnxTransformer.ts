@@ -170,7 +170,8 @@ export class OnnxTransformer {
   /** Filled while tracing a generation step: each layer's new keys and values. */
   private presents: [string, string][] = [];
 
-  constructor(private readonly config: ModelConfig, weights: WeightMap, fused: (layer: number) => HostFusedAttention) {
+  /** @param unembedByEmbed the unembedding multiplies by W_E (a tied W_U that is only a view; its values are never read). */
+  constructor(private readonly config: ModelConfig, weights: WeightMap, fused: (layer: number) => HostFusedAttention, unembedByEmbed: boolean) {
     const weight = (name: string, data: Float32Array, shape: readonly number[]): Sym => {
       const sym: Sym = { name, shape: [...shape], type: ElemType.Float };
       this.weightSyms.set(name, sym);
@@ -208,6 +209,7 @@ export class OnnxTransformer {
           return { keys: this.ops.concat([cached.keys, keys], 1), values: this.ops.concat([cached.values, values], 1) };
         },
       },
+      unembedByEmbed,
     });
   }
 
@@ -231,13 +233,36 @@ export class OnnxTransformer {
     };
   }
 
+  /**
+   * The model's readout (Transformer.readout: ln_final, unembedding, soft cap; no hooks) of
+   * residual rows [rows, d_model]: logits [rows, d_vocab] in JavaScript memory, a tensor inside
+   * the caller's tidy. W_U (or a tied model's W_E) stays an input fed from its host copy.
+   */
+  unembedResidual(residual: Float32Array, rows: number): tf.Tensor {
+    const { dModel, dVocab } = this.config;
+    const plan = this.cachedPlan(JSON.stringify(['readout', rows]), () => {
+      const recorder = new GraphRecorder();
+      const input = recorder.declare('in.residual', [1, rows, dModel]);
+      const ctx = new TraceContext(recorder, new Set(), new Set());
+      const result = this.ops.trace(recorder, () => this.transformer.readout(input, ctx));
+      return this.partition(recorder, ctx, result.name, []);
+    });
+    const values = this.runTracked(plan, new Map([['in.residual', ortTensor('float32', residual, [1, rows, dModel])]]), noHooks);
+    return tensorOnHost(values.get(plan.result)!.data as Float32Array, [rows, dVocab]);
+  }
+
   private execute(request: OnnxForwardRequest, hooks: OnnxHookPlan): { plan: Plan; values: Map<string, OrtTensor> } {
     const plan = this.plan(request, hooks);
+    return { plan, values: this.runTracked(plan, this.feeds(request), hooks) };
+  }
+
+  /** Runs a plan from its feeds (bakes it first when due); plans running are never evicted. */
+  private runTracked(plan: Plan, feeds: Map<string, OrtTensor>, hooks: OnnxHookPlan): Map<string, OrtTensor> {
     plan.uses++;
     if (plan.bake && plan.uses >= BAKE_AFTER_USES && !this.running.has(plan)) this.bakePlan(plan, plan.bake);
     this.running.set(plan, (this.running.get(plan) ?? 0) + 1);
     try {
-      return { plan, values: this.runPlan(plan, request, hooks) };
+      return this.runPlan(plan, feeds, hooks);
     } finally {
       const depth = this.running.get(plan)! - 1;
       if (depth === 0) this.running.delete(plan);
@@ -245,8 +270,7 @@ export class OnnxTransformer {
     }
   }
 
-  private runPlan(plan: Plan, request: OnnxForwardRequest, hooks: OnnxHookPlan): Map<string, OrtTensor> {
-    const values = this.feeds(request);
+  private runPlan(plan: Plan, values: Map<string, OrtTensor>, hooks: OnnxHookPlan): Map<string, OrtTensor> {
     for (const segment of plan.segments) {
       if (segment.session) {
         const feeds: Record<string, OrtTensor> = {};
@@ -304,6 +328,11 @@ export class OnnxTransformer {
     const keys = request.maskBias.length / (batch * length);
     const key = JSON.stringify([batch, length, keys, request.hasPadding, !!request.realTokens, !!request.localMaskBias, request.startAtLayer, request.stopAtLayer,
       request.unembedPositions?.length ?? -1, request.keyValues?.capacity ?? -1, [...hooks.reads].sort(), [...hooks.edits].sort()]);
+    return this.cachedPlan(key, () => this.build(request, hooks));
+  }
+
+  /** The plan cached under `key`, built on first use; least recently used plans (not running) go first. */
+  private cachedPlan(key: string, build: () => Plan): Plan {
     let plan = this.plans.get(key);
     if (plan) {
       // Most recently used last, so the oldest is evicted first.
@@ -311,7 +340,7 @@ export class OnnxTransformer {
       this.plans.set(key, plan);
       return plan;
     }
-    plan = this.build(request, hooks);
+    plan = build();
     this.plans.set(key, plan);
     if (this.plans.size > PLAN_CACHE_SIZE) {
       const oldest = [...this.plans].find(([, cached]) => !this.running.has(cached));

@@ -48,3 +48,8 @@ export interface HookContext<T> {
   wants(name: string): boolean;
   hook(name: string, value: T): T;
 }
+
+/** A context with no hooks: for computations outside a forward pass (a tool's readout). */
+export function silentContext<T>(): HookContext<T> {
+  return { wants: () => false, hook: (_name, value) => value };
+}

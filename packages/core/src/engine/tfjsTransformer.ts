@@ -52,8 +52,9 @@ export interface TfjsTransformer {
 /**
  * @param trainable the weights are variables: fused weights are rebuilt in every forward
  * (so gradients reach W_Q, W_K, W_V) and row lookups are differentiable.
+ * @param unembedByEmbed the unembedding multiplies by W_E (a tied W_U that is only a view).
  */
-export function buildTfjsTransformer(config: ModelConfig, parameter: (name: string) => tf.Tensor | undefined, trainable: boolean): TfjsTransformer {
+export function buildTfjsTransformer(config: ModelConfig, parameter: (name: string) => tf.Tensor | undefined, trainable: boolean, unembedByEmbed: boolean): TfjsTransformer {
   const ops = new TfjsOps(trainable);
   const owned: tf.Tensor[] = [];
   const tablesAt = (base: number) => {
@@ -80,6 +81,7 @@ export function buildTfjsTransformer(config: ModelConfig, parameter: (name: stri
     },
     fuse: (_, weights) => fuseAttention(config, weights),
     keyValueStore: keepKeyValues,
+    unembedByEmbed,
   });
   return { transformer, ops, dispose: () => tf.dispose(owned) };
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError, validateConfig, type ActivationFunction, type ModelConfig } from '../config.ts';
-import { transpose2d, validateWeights, type HostTensor, type WeightMap } from '../weights.ts';
+import { transpose2d, TransposedView, validateWeights, type HostTensor, type WeightMap } from '../weights.ts';
 import { LoadError } from './errors.ts';
 import { SafetensorsReader } from './safetensors.ts';
 
@@ -315,7 +315,7 @@ export function checkWeights(config: ModelConfig, weights: WeightMap, source: st
   }
 }
 
-/** W_U for a tied checkpoint: a transposed copy of W_E. */
+/** W_U for a tied checkpoint: W_E transposed, as a view whose values are made only if read (see TransposedView). */
 export function tiedUnembed(embed: HostTensor): HostTensor {
-  return transpose2d(embed);
+  return new TransposedView(embed);
 }
