@@ -2,21 +2,25 @@
  * `pnpm bench --capacity`: can the onnx engine hold a model past the 4 GiB WebAssembly wall
  * within its memory budget? Writes a random checkpoint with Gemma-2-2B's dimensions (Llama or
  * Gemma 2 form, BF16, ~5 GB, streamed to a temp directory that is always removed), loads it on the
- * onnx engine, runs a 1×64 forward and a cache of one layer's hooks, and prints load time,
- * forward time and peak RSS against the float32 weight bytes (the budget is 1.6× plus
- * activations). `--layers N` scales the depth down to try it on less memory. Not in CI.
+ * onnx engine, runs a 1×64 forward, a cache of one layer's hooks and a logit lens (with the wasm
+ * heap it left), and prints load time, forward time and peak RSS against the float32 weight bytes
+ * (the budget is 1.6× plus activations). `--layers N` scales the depth down to try it on less memory. Not in CI.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { availableMemoryBytes, initBackend, isOnHost, loadModel } from '@hooklens/core';
+import { logitLens } from '@hooklens/hooks';
 import { formatCount } from '../format.ts';
 import { writeRandomCheckpoint } from './randomCheckpoint.ts';
 import type { CheckpointDims, CheckpointFamily } from './randomCheckpoint.ts';
 
 /** Gemma-2-2B: vocabulary 256,000, d_model 2,304, 26 layers, d_mlp 9,216, 8 query / 4 key-value heads of 256. */
 export const GEMMA_2_2B_DIMS: CheckpointDims = { vocab: 256000, dModel: 2304, layers: 26, dMlp: 9216, heads: 8, kvHeads: 4, dHead: 256, nCtx: 8192 };
+
+/** The wasm backend's heap (it only grows): the most its tensors ever needed at once; undefined on other backends. */
+const wasmHeapBytes = () => (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength;
 
 const GB = 1e9;
 const gb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
@@ -69,6 +73,14 @@ export async function capacityBench(say: (line?: string) => void, options: { for
     tf.dispose(logits);
     cache.dispose();
     forward('again, session built');
+
+    // The lens reads every layer boundary through the unembedding on the engine: W_U never enters the wasm heap.
+    const lensTokens = tokens[0]!.slice(0, 8);
+    const lensStarted = performance.now();
+    const lens = logitLens(model, lensTokens, { topK: 3 });
+    const heap = wasmHeapBytes();
+    say(`logit lens of ${lensTokens.length} tokens (${lens.layers.length} layer boundaries × ${lensTokens.length} positions, ${dims.vocab} logits each): `
+      + `${seconds(performance.now() - lensStarted)}${heap === undefined ? '' : `; wasm heap ${gb(heap)} (the unembedding alone is ${gb(4 * dims.dModel * dims.vocab)})`}`);
 
     const peak = peakRss();
     say(`peak RSS ${gb(peak)} = ${(peak / weightBytes).toFixed(2)}× the float32 weight bytes (${gb(weightBytes)}); `
