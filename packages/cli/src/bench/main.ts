@@ -67,6 +67,7 @@ say(`hooklens bench: GPT-2 small shape (${config.nLayers} layers, d_model ${conf
 const onnx = ortAvailability();
 const engines: EngineName[] = onnx.available ? ['tfjs', 'onnx'] : ['tfjs'];
 say(`engines: tfjs on ${backend.description}${onnx.available ? `; ${chooseEngine('onnx').description}` : `; onnx unavailable (${onnx.reason})`}`);
+if (process.platform === 'linux') say(`allocator: ${allocatorLine()}`);
 say(quick ? 'sweeps: --quick (sampled and extrapolated; run without --quick for the full sweeps)' : 'sweeps: full (pnpm bench --quick samples them)');
 
 say();
@@ -209,4 +210,13 @@ function ms(secondsValue: number): string {
 
 function seconds(milliseconds: number): string {
   return `${(milliseconds / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Whether glibc keeps freed memory mapped (README, "Large caches on Linux"): a full cache's cost
+ * depends on it, so the figures say which setting they were measured with.
+ */
+function allocatorLine(): string {
+  const settings = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
+  return settings.length > 0 ? settings.join(' ') : 'glibc defaults (freed large blocks go back to the system; see the README on large caches)';
 }
