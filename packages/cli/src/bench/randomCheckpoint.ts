@@ -51,12 +51,9 @@ function gatedMlpPlans(d: CheckpointDims, layer: string): TensorPlan[] {
   ];
 }
 
-/** Llama's Hugging Face form (LlamaForCausalLM), tied embeddings. */
-export const LLAMA_FORM: CheckpointFamily = {
-  name: 'llama',
-  config: (d) => ({
-    model_type: 'llama',
-    architectures: ['LlamaForCausalLM'],
+/** The config.json keys both forms share: the dimensions, and the norm epsilon and rotary base of Gemma-2-2B. */
+function decoderSizes(d: CheckpointDims): Record<string, number> {
+  return {
     vocab_size: d.vocab,
     hidden_size: d.dModel,
     intermediate_size: d.dMlp,
@@ -67,6 +64,16 @@ export const LLAMA_FORM: CheckpointFamily = {
     max_position_embeddings: d.nCtx,
     rms_norm_eps: 1e-6,
     rope_theta: 10000,
+  };
+}
+
+/** Llama's Hugging Face form (LlamaForCausalLM), tied embeddings. */
+export const LLAMA_FORM: CheckpointFamily = {
+  name: 'llama',
+  config: (d) => ({
+    model_type: 'llama',
+    architectures: ['LlamaForCausalLM'],
+    ...decoderSizes(d),
     hidden_act: 'silu',
     tie_word_embeddings: true,
     bos_token_id: 2,
@@ -99,16 +106,7 @@ export const GEMMA2_FORM: CheckpointFamily = {
   config: (d) => ({
     model_type: 'gemma2',
     architectures: ['Gemma2ForCausalLM'],
-    vocab_size: d.vocab,
-    hidden_size: d.dModel,
-    intermediate_size: d.dMlp,
-    num_hidden_layers: d.layers,
-    num_attention_heads: d.heads,
-    num_key_value_heads: d.kvHeads,
-    head_dim: d.dHead,
-    max_position_embeddings: d.nCtx,
-    rms_norm_eps: 1e-6,
-    rope_theta: 10000,
+    ...decoderSizes(d),
     hidden_activation: 'gelu_pytorch_tanh',
     query_pre_attn_scalar: d.dHead,
     sliding_window: Math.min(4096, d.nCtx),

@@ -11,26 +11,14 @@ import { MAX_HEAD_REFS, MAX_INDEX_LIST, MAX_PROMPT_TOKENS, PATCH_KINDS, ROUTES }
 import type { RouteName } from '../../src/api/index.ts';
 import { startTestServer } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
-import { send, settle } from './settle.ts';
-import type { Request } from './settle.ts';
+import { LOAD_TEST_LIMITS, modelShapes, send, settle } from './settle.ts';
+import type { ModelShape, Request } from './settle.ts';
 
 const SEED = 13;
 const REQUESTS = 300;
 const CONCURRENCY = 6;
 /** Each pass stops sending at this point even if requests remain (the measured one must have sent most of them); a pass takes 2–12 s. */
 const TIME_BUDGET_MS = 20_000;
-
-/** Lower limits than a machine's, so that the work the fuzz does get through stays small (and the run short). */
-const LIMITS = { tensorBytes: 32 * 2 ** 20, replyBytes: 4 * 2 ** 20, jobCells: 4096 };
-
-interface ModelShape {
-  id: string;
-  nLayers: number;
-  nHeads: number;
-  nCtx: number;
-  dVocab: number;
-  hasTokenizer: boolean;
-}
 
 class Fuzzer {
   constructor(
@@ -136,7 +124,7 @@ describe('hooklens serve: a bounded fuzz of every route', () => {
     const engine = process.env.HOOKLENS_ENGINE;
     process.env.HOOKLENS_ENGINE = 'tfjs';
     try {
-      server = await startTestServer({ limits: LIMITS });
+      server = await startTestServer({ limits: LOAD_TEST_LIMITS });
     } finally {
       if (engine === undefined) delete process.env.HOOKLENS_ENGINE;
       else process.env.HOOKLENS_ENGINE = engine;
@@ -146,7 +134,7 @@ describe('hooklens serve: a bounded fuzz of every route', () => {
   afterAll(async () => server?.stop());
 
   it(`${REQUESTS} random requests of extreme sizes: every answer 2xx or 4xx, then healthy, tensors and RSS back within 10%`, async () => {
-    const models: ModelShape[] = server.models.list().map(({ id, model }) => ({ id, ...model.config, hasTokenizer: model.tokenizer !== undefined }));
+    const models = modelShapes(server.models.list());
     const jobIds: string[] = [];
     const run = async (seed: number, count: number, deadline: number) => {
       const fuzzer = new Fuzzer(seededRandom(seed), models, jobIds);

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrtSession, ortAvailability } from '../../../core/src/engine/ort.ts';
 import { startTestServer, waitForJob } from './helpers.ts';
 import type { TestServer } from './helpers.ts';
-import { send, settle } from './settle.ts';
-import type { Request } from './settle.ts';
+import { LOAD_TEST_LIMITS, modelShapes, send, settle } from './settle.ts';
+import type { ModelShape, Request } from './settle.ts';
 
 const REQUESTS = 1000;
 const WARM_UP = 300;
@@ -27,17 +27,6 @@ const SEGMENTS_PER_PLAN = 4;
  */
 const PROMPT_LENGTH = 6;
 const FRESH_SHAPES = 0.05;
-const LIMITS = { tensorBytes: 32 * 2 ** 20, replyBytes: 4 * 2 ** 20, jobCells: 4096 };
-
-interface ModelShape {
-  id: string;
-  nLayers: number;
-  nHeads: number;
-  nCtx: number;
-  dVocab: number;
-  hasTokenizer: boolean;
-}
-
 const WORDS = [' Once', ' upon', ' a', ' time', ' Lily', ' saw', ' the', ' big', ' dog', '.'];
 
 /** Requests that mostly do real work, of every route kind, with seeded prompt lengths and options. */
@@ -93,7 +82,7 @@ describe.skipIf(!ortAvailability().available)('hooklens serve on the onnx engine
   const engineBefore = process.env.HOOKLENS_ENGINE;
   beforeAll(async () => {
     process.env.HOOKLENS_ENGINE = 'onnx';
-    server = await startTestServer({ limits: LIMITS });
+    server = await startTestServer({ limits: LOAD_TEST_LIMITS });
   });
   afterAll(async () => {
     await server?.stop();
@@ -122,7 +111,7 @@ describe.skipIf(!ortAvailability().available)('hooklens serve on the onnx engine
     // The tiny random models: a plan costs several times more on stories260K, and what is measured is the engine's, not a model's.
     const served = server.models.list().filter(({ id }) => id.startsWith('tiny-'));
     expect(served.map(({ model }) => model.engine.name)).toEqual(served.map(() => 'onnx'));
-    const models: ModelShape[] = served.map(({ id, model }) => ({ id, ...model.config, hasTokenizer: model.tokenizer !== undefined }));
+    const models = modelShapes(served);
     // A plan holds one session per graph segment (one more than its edited points).
     const sessionBound = PLANS_PER_MODEL * models.length * SEGMENTS_PER_PLAN;
 

@@ -6,6 +6,24 @@ import type { TestServer } from './helpers.ts';
 
 export type Request = { method: 'GET' | 'POST' | 'DELETE'; path: string; body?: unknown };
 
+/** Lower limits than a machine's, so that the work the load tests get through stays small (and the runs short). */
+export const LOAD_TEST_LIMITS = { tensorBytes: 32 * 2 ** 20, replyBytes: 4 * 2 ** 20, jobCells: 4096 };
+
+/** What a load test needs to know of a served model to make requests for it. */
+export interface ModelShape {
+  id: string;
+  nLayers: number;
+  nHeads: number;
+  nCtx: number;
+  dVocab: number;
+  hasTokenizer: boolean;
+}
+
+/** The shapes of served models (`server.models.list()`, or some of them). */
+export function modelShapes(served: readonly { id: string; model: { config: Omit<ModelShape, 'id' | 'hasTokenizer'>; tokenizer?: unknown } }[]): ModelShape[] {
+  return served.map(({ id, model }) => ({ id, ...model.config, hasTokenizer: model.tokenizer !== undefined }));
+}
+
 export async function send(server: TestServer, request: Request): Promise<{ status: number; text: string }> {
   const init: RequestInit = { method: request.method, headers: request.method === 'GET' ? {} : { 'Content-Type': 'application/json' } };
   if (request.body !== undefined) init.body = JSON.stringify(request.body);
